@@ -1,0 +1,212 @@
+"""The `netlab` command: the desktop app with no subcommand, or a TCP server or client in the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+from types import FrameType
+
+from netlab import __version__
+from netlab.codec import CodecError, LineEnding, Payload, hexdump
+from netlab.config import ConfigError, Family
+from netlab.events import Closed, Data, Error, Event, Listening, Opened, Stopped, direction_of
+from netlab.present import arrow, connection_label, format_time, summary
+from netlab.tcp_client import TcpClients
+from netlab.tcp_config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp_server import TcpServer
+
+CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerMode.RULES)]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="netlab",
+        description="NetLab, a desktop network lab. With no command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"netlab {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    server = commands.add_parser("tcp-server", help="run a TCP server and print every event")
+    server.add_argument("--host", default=TcpServerConfig.host, help="address to bind (default %(default)s)")
+    server.add_argument(
+        "--port", type=int, default=TcpServerConfig.port, help="0 = any free port (default %(default)s)"
+    )
+    server.add_argument(
+        "--mode", choices=CLI_MODES, default="echo", help="what to do with data (default %(default)s)"
+    )
+    server.add_argument("--banner", default="", help="banner text for --mode banner")
+    server.add_argument("--ipv6", action="store_true", help="use IPv6 (host :: or ::1)")
+    server.add_argument(
+        "--tls-self-signed", action="store_true", help="TLS with a fresh self-signed certificate"
+    )
+    server.add_argument("--trace", action="store_true", help="also print each socket API call")
+
+    client = commands.add_parser("tcp-client", help="connect, send, and print what comes back")
+    client.add_argument("host")
+    client.add_argument("port", type=int)
+    what = client.add_mutually_exclusive_group()
+    what.add_argument("--send", metavar="TEXT", help="text to send")
+    what.add_argument("--hex", metavar="HEX", help="bytes to send as hex, e.g. '48 65 6c 6c 6f'")
+    what.add_argument("--file", metavar="PATH", help="send this file's contents")
+    client.add_argument(
+        "--eol", choices=[e.value for e in LineEnding], default="none", help="line ending after --send"
+    )
+    client.add_argument("--escapes", action="store_true", help=r"read \r \n \t \xNN in --send")
+    client.add_argument("--encoding", default="utf-8", help="encoding of --send (default %(default)s)")
+    client.add_argument(
+        "--wait", type=float, default=2.0, help="seconds to wait for replies (default %(default)s)"
+    )
+    client.add_argument("--timeout", type=float, default=5.0, help="connect timeout in seconds")
+    client.add_argument("--hexdump", action="store_true", help="print replies as a hexdump")
+    client.add_argument("--tls", action="store_true", help="connect with TLS")
+    client.add_argument("--insecure", action="store_true", help="with --tls, accept self-signed certificates")
+    client.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        return _run_gui()
+    try:
+        if args.command == "tcp-server":
+            return _tcp_server(args)
+        return _tcp_client(args)
+    except (ConfigError, CodecError) as exc:
+        hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
+        print(f"netlab: {exc}{hint}", file=sys.stderr)
+        return 2
+
+
+def _run_gui() -> int:
+    apps = entry_points(group="netlab.gui")
+    if not apps:
+        print(
+            "netlab: the desktop app is not installed; reinstall with 'pip install netlab'", file=sys.stderr
+        )
+        return 1
+    gui_main = next(iter(apps)).load()
+    return int(gui_main())
+
+
+def event_line(event: Event) -> str:
+    size = f" {len(event.data)} bytes:" if isinstance(event, Data) else ""
+    where = connection_label(event)
+    return f"{format_time(event.wall)}  {where}  {arrow(direction_of(event))}{size} {summary(event)}"
+
+
+def _tcp_server(args: argparse.Namespace) -> int:
+    config = TcpServerConfig(
+        host=args.host,
+        port=args.port,
+        family=Family.IPV6 if args.ipv6 else Family.IPV4,
+        mode=ServerMode(args.mode),
+        banner=args.banner.replace("\\r\\n", "\r\n"),
+        tls=TlsServerSettings(self_signed=True) if args.tls_self_signed else None,
+        trace=args.trace,
+    )
+    early: list[Event] = []
+    listening = False
+    failed = False
+
+    def sink(event: Event) -> None:
+        nonlocal listening, failed
+        if isinstance(event, Listening):
+            listening = True
+            print(summary(event), flush=True)
+            for held in early:
+                print(event_line(held), flush=True)
+            return
+        if isinstance(event, Error):
+            failed = failed or not listening
+            print(
+                f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+        elif not listening:
+            early.append(event)
+        elif not isinstance(event, Stopped):
+            print(event_line(event), flush=True)
+
+    server = TcpServer(config, sink)
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        server.stop()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    server.run()
+    return 1 if failed else 0
+
+
+def _tcp_client(args: argparse.Namespace) -> int:
+    config = TcpClientConfig(
+        host=args.host,
+        port=args.port,
+        connect_timeout=args.timeout,
+        tls=args.tls,
+        tls_verify=not args.insecure,
+        trace=args.trace,
+    )
+    data = b""
+    if args.send is not None:
+        data = Payload("text", args.send, args.encoding, LineEnding(args.eol), args.escapes).to_bytes()
+    elif args.hex is not None:
+        data = Payload("hex", args.hex).to_bytes()
+    events: queue.Queue[Event] = queue.Queue()
+    engine = TcpClients(events.put, trace=args.trace)
+    thread = threading.Thread(target=engine.run, name="netlab-tcp-client")
+    thread.start()
+    try:
+        return _client_session(engine, config, events, data, args)
+    finally:
+        engine.stop()
+        thread.join(5)
+
+
+def _client_session(
+    engine: TcpClients,
+    config: TcpClientConfig,
+    events: queue.Queue[Event],
+    data: bytes,
+    args: argparse.Namespace,
+) -> int:
+    conn = engine.open(config)
+    deadline = time.monotonic() + config.connect_timeout + 1
+    opened = sent = False
+    status = 0
+    out = sys.stdout.buffer
+    while True:
+        if opened and not sent:
+            sent = True
+            if args.file:
+                engine.send_file(conn, args.file)
+            elif data:
+                engine.send(conn, data)
+            deadline = time.monotonic() + args.wait
+        try:
+            event = events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            if not opened:
+                print(f"netlab: no connection to {config.host}:{config.port} in time", file=sys.stderr)
+                return 1
+            return status
+        if isinstance(event, Opened):
+            opened = True
+        elif isinstance(event, Error):
+            print(f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""), file=sys.stderr)
+            status = 1
+        elif isinstance(event, Closed):
+            return status if opened else 1
+        elif isinstance(event, Data) and event.direction.value == "received":
+            out.write((hexdump(event.data) + "\n").encode() if args.hexdump else event.data)
+            out.flush()
+        elif args.trace:
+            print(event_line(event), file=sys.stderr)

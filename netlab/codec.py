@@ -1,0 +1,196 @@
+"""Bytes <-> what people type and read: hex input, escapes, encodings, hexdump, previews."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+# Display name -> Python codec. UTF-16 is little-endian without a BOM, as Windows tools send it.
+ENCODINGS: dict[str, str] = {
+    "UTF-8": "utf-8",
+    "GBK": "gbk",
+    "GB18030": "gb18030",
+    "Big5": "big5",
+    "Latin-1": "latin-1",
+    "UTF-16": "utf-16-le",
+    "ASCII": "ascii",
+}
+
+
+class CodecError(ValueError):
+    """Input that cannot become bytes; str() is the plain message, hint says how to fix it."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class LineEnding(str, Enum):
+    NONE = "none"
+    LF = "lf"
+    CRLF = "crlf"
+
+    @property
+    def bytes(self) -> bytes:
+        return {"none": b"", "lf": b"\n", "crlf": b"\r\n"}[self.value]
+
+
+_HEX_SEPARATORS = re.compile(r"[\s,:;]+")
+_HEX_DIGITS = set("0123456789abcdefABCDEF")
+
+
+def parse_hex(text: str) -> bytes:
+    """Bytes from hex as people paste it: '48 65', '48:65', '0x48,0x65', '4865' all work."""
+    out = bytearray()
+    for token in _HEX_SEPARATORS.split(text.strip()):
+        if not token:
+            continue
+        digits = token[2:] if token[:2] in ("0x", "0X") else token
+        for char in digits:
+            if char not in _HEX_DIGITS:
+                raise CodecError(
+                    f"'{char}' in '{token}' is not a hex digit",
+                    "use only 0-9 and a-f, separated by spaces, colons or commas if you like",
+                )
+        if len(digits) % 2:
+            raise CodecError(
+                f"'{token}' has an odd number of hex digits",
+                "every byte needs two digits, e.g. 0A rather than A",
+            )
+        out += bytes.fromhex(digits)
+    return bytes(out)
+
+
+_SIMPLE_ESCAPES = {"r": b"\r", "n": b"\n", "t": b"\t", "0": b"\0", "\\": b"\\"}
+
+
+def encode_text(
+    text: str, encoding: str = "utf-8", *, eol: LineEnding = LineEnding.NONE, escapes: bool = False
+) -> bytes:
+    """Encode typed text, optionally reading \\r \\n \\t \\0 \\\\ and \\xNN, then add the line ending."""
+    if not escapes:
+        return _encode(text, encoding) + eol.bytes
+    out = bytearray()
+    literal: list[str] = []
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char != "\\":
+            literal.append(char)
+            i += 1
+            continue
+        out += _encode("".join(literal), encoding)
+        literal.clear()
+        code = text[i + 1 : i + 2]
+        if code in _SIMPLE_ESCAPES:
+            out += _SIMPLE_ESCAPES[code]
+            i += 2
+        elif code == "x":
+            digits = text[i + 2 : i + 4]
+            if len(digits) != 2 or not set(digits) <= _HEX_DIGITS:
+                raise CodecError(
+                    f"'\\x{digits}' at position {i + 1} needs two hex digits",
+                    "write a byte as \\xNN, e.g. \\x0d",
+                )
+            out.append(int(digits, 16))
+            i += 4
+        elif code == "":
+            raise CodecError(
+                "The text ends with a lone backslash",
+                "write \\\\ for a backslash, or turn off escapes",
+            )
+        else:
+            raise CodecError(
+                f"'\\{code}' at position {i + 1} is not an escape NetLab knows",
+                "use \\r \\n \\t \\0 \\\\ or \\xNN, or turn off escapes",
+            )
+    out += _encode("".join(literal), encoding)
+    return bytes(out) + eol.bytes
+
+
+def _encode(text: str, encoding: str) -> bytes:
+    try:
+        return text.encode(encoding)
+    except UnicodeEncodeError as exc:
+        bad = exc.object[exc.start : exc.end]
+        raise CodecError(
+            f"'{bad}' cannot be written in {encoding}",
+            "choose an encoding that has it, such as UTF-8, or send it as hex",
+        ) from None
+    except LookupError:
+        raise CodecError(f"Unknown encoding '{encoding}'", "choose one from the list") from None
+
+
+def decode_marked(data: bytes, encoding: str) -> list[tuple[str, bool]]:
+    """Decode for display: runs of (text, undecodable). Undecodable bytes come back as \\xNN."""
+    text = data.decode(encoding, errors="surrogateescape")
+    runs: list[tuple[str, bool]] = []
+    for piece in re.split(r"([\udc80-\udcff]+)", text):
+        if not piece:
+            continue
+        if "\udc80" <= piece[0] <= "\udcff":
+            runs.append(("".join(f"\\x{ord(c) - 0xDC00:02x}" for c in piece), True))
+        else:
+            runs.append((piece, False))
+    return runs
+
+
+def decode_lossless(data: bytes, encoding: str) -> str:
+    """Decoded text in which undecodable bytes read as \\xNN: never raises."""
+    return "".join(text for text, _ in decode_marked(data, encoding))
+
+
+_CONTROL_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def preview(data: bytes, encoding: str = "utf-8", limit: int = 120) -> str:
+    """One line of text for a table cell: control characters shown as escapes, cut at `limit`."""
+    head = data[: limit * 4]
+    text = decode_lossless(head, encoding)
+    text = _CONTROL.sub(lambda m: _CONTROL_ESCAPES.get(m[0], f"\\x{ord(m[0]):02x}"), text)
+    if len(text) > limit or len(head) < len(data):
+        return text[:limit] + "…"
+    return text
+
+
+_PRINTABLE = bytes(range(0x20, 0x7F))
+_ASCII_TABLE = bytes(b if b in _PRINTABLE else ord(".") for b in range(256))
+
+
+def hexdump(data: bytes, limit: int | None = None) -> str:
+    """Wireshark-style dump: 8-digit offset, 16 bytes as 8+8, then the ASCII column."""
+    shown = data if limit is None else data[:limit]
+    lines = []
+    for offset in range(0, len(shown), 16):
+        row = shown[offset : offset + 16]
+        left, right = row[:8].hex(" "), row[8:].hex(" ")
+        chars = row.translate(_ASCII_TABLE).decode("ascii")
+        lines.append(f"{offset:08x}  {left:<23}  {right:<23}  {chars[:8]} {chars[8:]}".rstrip())
+    if len(shown) < len(data):
+        lines.append(f"… {len(data) - len(shown):,} more bytes not shown")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Payload:
+    """What the user asked to send, as typed: text, hex or a file path."""
+
+    kind: str = "text"  # "text" | "hex" | "file"
+    text: str = ""
+    encoding: str = "utf-8"
+    eol: LineEnding = LineEnding.NONE
+    escapes: bool = False
+
+    def to_bytes(self) -> bytes:
+        """The bytes to send; raises CodecError with plain words. Files are read by the engine."""
+        if self.kind == "hex":
+            data = parse_hex(self.text)
+            if not data:
+                raise CodecError("There are no hex digits to send", "type bytes such as 48 65 6c 6c 6f")
+            return data
+        if self.kind == "text":
+            return encode_text(self.text, self.encoding, eol=self.eol, escapes=self.escapes)
+        raise CodecError(f"Unknown payload kind '{self.kind}'", "choose text, hex or file")

@@ -1,0 +1,92 @@
+"""Shared config vocabulary: field problems, address families, and the checks every form shares."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """Bad input in one field: `field` is the config attribute, message and hint are plain words."""
+
+    field: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+class ConfigError(ValueError):
+    """A config was refused; problems says which fields and why."""
+
+    def __init__(self, problems: Iterable[FieldProblem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(str(p) for p in self.problems))
+
+
+class Family(str, Enum):
+    """Which IP version a socket uses. DUAL is one IPv6 socket that also takes IPv4 clients."""
+
+    AUTO = "auto"
+    IPV4 = "ipv4"
+    IPV6 = "ipv6"
+    DUAL = "dual"
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
+
+
+def host_problems(host: str, field: str = "host", family: Family = Family.AUTO) -> list[FieldProblem]:
+    """Empty, malformed, or of the wrong family for `family`."""
+    if not host.strip():
+        return [FieldProblem(field, "The host is empty", "type an address such as 127.0.0.1")]
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        if _HOSTNAME.match(host):
+            return []
+        return [
+            FieldProblem(
+                field,
+                f"'{host}' is neither an IP address nor a host name",
+                "type an address such as 127.0.0.1 or ::1, or a name such as localhost",
+            )
+        ]
+    if family is Family.IPV4 and address.version == 6:
+        return [FieldProblem(field, f"{host} is an IPv6 address", "choose IPv6, or type an IPv4 address")]
+    if family in (Family.IPV6, Family.DUAL) and address.version == 4:
+        return [FieldProblem(field, f"{host} is an IPv4 address", "choose IPv4, or type :: or ::1")]
+    return []
+
+
+def port_problems(port: int, field: str = "port", allow_zero: bool = True) -> list[FieldProblem]:
+    lowest = 0 if allow_zero else 1
+    if not lowest <= port <= 65535:
+        hint = "use 0 for any free port, or 1 to 65535" if allow_zero else "use a port from 1 to 65535"
+        return [FieldProblem(field, f"Port {port} is out of range", hint)]
+    return []
+
+
+def range_problems(value: float, low: float, high: float, field: str, what: str) -> list[FieldProblem]:
+    if not low <= value <= high:
+        return [FieldProblem(field, f"{what} {value:g} is out of range", f"use {low:g} to {high:g}")]
+    return []
+
+
+def raise_if(problems: list[FieldProblem]) -> None:
+    if problems:
+        raise ConfigError(problems)
+
+
+def format_address(address: tuple[Any, ...] | str) -> str:
+    """('127.0.0.1', 80) -> 127.0.0.1:80; ('::1', 80, 0, 0) -> [::1]:80."""
+    if isinstance(address, str):
+        return address
+    host, port = address[0], address[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

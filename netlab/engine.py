@@ -1,0 +1,190 @@
+"""The engine shell: one selector loop on one thread, thread-safe commands, timers, counters."""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import selectors
+import socket
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from netlab.events import Error, Event, Sink, Stopped
+
+ReadyCallback = Callable[[int], None]
+
+
+class Timer:
+    """A call the loop makes later; cancel() from the loop thread."""
+
+    __slots__ = ("args", "callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.when = when
+        self.callback = callback
+        self.args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class Loop:
+    """A selectors loop. Only call_soon_threadsafe() and request_stop() may be used from other threads."""
+
+    def __init__(self) -> None:
+        self.selector = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, self._drain_wake)
+        self._commands: deque[tuple[Callable[..., None], tuple[Any, ...]]] = deque()
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._order = itertools.count()
+        self._stopping = False
+
+    def call_soon_threadsafe(self, callback: Callable[..., None], *args: Any) -> None:
+        self._commands.append((callback, args))
+        # BlockingIOError: a wake-up byte is already pending; OSError: the loop has closed.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def call_soon(self, callback: Callable[..., None], *args: Any) -> None:
+        self._commands.append((callback, args))
+
+    def call_at(self, when: float, callback: Callable[..., None], *args: Any) -> Timer:
+        timer = Timer(when, callback, args)
+        heapq.heappush(self._timers, (when, next(self._order), timer))
+        return timer
+
+    def call_later(self, delay: float, callback: Callable[..., None], *args: Any) -> Timer:
+        return self.call_at(time.monotonic() + delay, callback, *args)
+
+    def request_stop(self) -> None:
+        self._stopping = True
+        self.call_soon_threadsafe(lambda: None)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def _drain_wake(self, _mask: int) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def run(self) -> None:
+        while not self._stopping:
+            timeout: float | None = None
+            if self._commands:
+                timeout = 0
+            elif self._timers:
+                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+            for key, mask in self.selector.select(timeout):
+                key.data(mask)
+            for _ in range(len(self._commands)):
+                callback, args = self._commands.popleft()
+                callback(*args)
+            now = time.monotonic()
+            while self._timers and self._timers[0][0] <= now:
+                _, _, timer = heapq.heappop(self._timers)
+                if not timer.cancelled:
+                    timer.callback(*timer.args)
+
+    def close(self) -> None:
+        self.selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+@dataclass(frozen=True)
+class Counters:
+    """A snapshot of an engine's totals; rates come from the difference of two snapshots."""
+
+    connections: int = 0
+    messages_in: int = 0
+    messages_out: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
+    dropped_bytes: int = 0
+
+
+class Engine:
+    """Owns sockets and runs one loop on the calling thread: run() blocks until stop().
+
+    Subclasses implement setup() (bind, listen ...) and teardown(); they emit events through emit().
+    """
+
+    source = "engine"
+
+    def __init__(self, sink: Sink, trace: bool = False) -> None:
+        self._sink = sink
+        self.loop = Loop()
+        self.trace = trace
+        self.started = threading.Event()  # set once setup() has run, whether it worked or not
+        self.connections = 0
+        self.messages_in = 0
+        self.messages_out = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+        self.dropped_bytes = 0
+
+    def emit(self, event: Event) -> None:
+        self._sink(event)
+
+    def counters(self) -> Counters:
+        """Safe from any thread: reads a few ints."""
+        return Counters(
+            self.connections,
+            self.messages_in,
+            self.messages_out,
+            self.bytes_in,
+            self.bytes_out,
+            self.dropped_bytes,
+        )
+
+    def stop(self) -> None:
+        """Thread-safe and non-blocking: run() returns soon after."""
+        self.loop.request_stop()
+
+    def set_trace(self, on: bool) -> None:
+        """Thread-safe: show or hide socket-call rows from now on."""
+        self.loop.call_soon_threadsafe(setattr, self, "trace", on)
+
+    def run(self) -> None:
+        try:
+            ok = self.setup()
+            self.started.set()
+            if ok:
+                self.loop.run()
+        except Exception as exc:  # a bug, not a network failure: keep the app alive and say so
+            self.emit(
+                Error(
+                    source=self.source,
+                    message=f"Internal error in the {self.source}: {exc!r}",
+                    hint="please report this with the details below",
+                    detail=traceback.format_exc(),
+                )
+            )
+        finally:
+            self.started.set()
+            try:
+                self.teardown()
+            finally:
+                self.loop.close()
+                self.emit(Stopped(source=self.source))
+
+    def setup(self) -> bool:
+        """Open sockets. Return False (after emitting an Error) if the engine cannot start."""
+        return True
+
+    def teardown(self) -> None:
+        """Close every socket; called on the loop thread after the loop ends."""

@@ -1,0 +1,116 @@
+"""Expected failures mapped once to plain words and a hint, for every tab and the CLI."""
+
+from __future__ import annotations
+
+import errno
+import socket
+import ssl
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What went wrong, in plain words, and what the user can do about it."""
+
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+class NetLabError(Exception):
+    """Base of NetLab's own exceptions; str() is fit to show to a user."""
+
+
+# errno -> (message, hint). {where} is host:port, {host} and {port} the parts, {action} the call.
+_BY_ERRNO: dict[int, tuple[str, str]] = {
+    errno.EADDRINUSE: (
+        "Port {port} is already in use by another program",
+        "choose another port, or 0 for any free port",
+    ),
+    errno.EADDRNOTAVAIL: (
+        "The address {host} does not belong to this machine",
+        "use 127.0.0.1, 0.0.0.0, :: or one of this machine's own addresses",
+    ),
+    errno.ECONNREFUSED: (
+        "Connection refused by {where}: nothing is listening on that port",
+        "start the server first, or check the host and port",
+    ),
+    errno.ETIMEDOUT: (
+        "No answer from {where} within the time limit",
+        "check the host and port; a firewall may be dropping the packets, or raise the timeout",
+    ),
+    errno.ECONNRESET: (
+        "The connection to {where} was reset by the peer",
+        "the other side closed abruptly (it sent RST); it may have crashed or refused the data",
+    ),
+    errno.ECONNABORTED: (
+        "The connection to {where} was aborted",
+        "the other side or the network dropped it; try connecting again",
+    ),
+    errno.EPIPE: (
+        "The peer {where} has closed the connection, so nothing more can be sent",
+        "connect again to send more",
+    ),
+    errno.EAFNOSUPPORT: (
+        "This machine does not support that address family",
+        "choose IPv4, or check that IPv6 is enabled on this machine",
+    ),
+    errno.EHOSTUNREACH: (
+        "No route to host {host}",
+        "check the address and that this machine is on the same network",
+    ),
+    errno.ENETUNREACH: (
+        "The network of {host} is unreachable",
+        "check the address and this machine's network connection",
+    ),
+    errno.EMFILE: (
+        "Too many open connections or files for this program",
+        "close some connections, or raise the limit with 'ulimit -n'",
+    ),
+}
+
+
+def explain(exc: BaseException, *, action: str, host: str = "", port: int | None = None) -> Problem:
+    """Turn an exception from a socket, TLS or file operation into a Problem a user can act on."""
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    fill = {"where": where, "host": host or "?", "port": port if port is not None else "?"}
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        reason = exc.verify_message or str(exc)
+        return Problem(
+            f"The certificate of {where} was not accepted ({reason})",
+            "if you trust this server's self-signed certificate, tick 'Allow self-signed'",
+        )
+    if isinstance(exc, ssl.SSLError):
+        reason = exc.reason or str(exc)
+        return Problem(
+            f"The TLS handshake with {where} failed ({reason})",
+            "check that both sides use TLS, and that the certificate and key match",
+        )
+    if isinstance(exc, socket.gaierror):
+        return Problem(
+            f"The host name '{host}' could not be found (DNS lookup failed)",
+            "check the spelling, or type an IP address such as 127.0.0.1",
+        )
+    if isinstance(exc, (TimeoutError, socket.timeout)) and exc.errno is None:
+        return Problem(*(text.format(**fill) for text in _BY_ERRNO[errno.ETIMEDOUT]))
+    if isinstance(exc, FileNotFoundError):
+        return Problem(f"File not found: {exc.filename}", "pick an existing file")
+    if isinstance(exc, PermissionError) and exc.filename:
+        return Problem(f"Permission denied reading {exc.filename}", "pick a file you can read")
+    if isinstance(exc, OSError) and exc.errno is not None:
+        if exc.errno == errno.EACCES and action == "bind":
+            if port is not None and 0 < port < 1024:
+                return Problem(
+                    f"Permission denied: port {port} is below 1024, which needs administrator rights",
+                    "use a port of 1024 or above, or 0 for any free port",
+                )
+            return Problem(f"Permission denied binding {where}", "choose another address or port")
+        if exc.errno in _BY_ERRNO:
+            message, hint = _BY_ERRNO[exc.errno]
+            return Problem(message.format(**fill), hint.format(**fill))
+        return Problem(f"{action} failed for {where}: {exc.strerror or exc}", "")
+    if isinstance(exc, NetLabError):
+        return Problem(str(exc), "")
+    return Problem(f"{action} failed: {exc}", "")

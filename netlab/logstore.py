@@ -1,0 +1,224 @@
+"""The traffic log's memory: a bounded store of events, filters over it, and exports to files."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Generic, TypeVar
+
+from netlab.events import Data, Direction, Event, direction_of
+from netlab.present import byte_count, connection_label, format_time, full_text, kind, summary
+
+T = TypeVar("T")
+
+
+class Ring(Generic[T]):
+    """A list that drops from the front in amortised O(1) and still indexes in O(1)."""
+
+    def __init__(self) -> None:
+        self._items: list[T] = []
+        self._start = 0
+
+    def __len__(self) -> int:
+        return len(self._items) - self._start
+
+    def __getitem__(self, index: int) -> T:
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self._items[self._start + index]
+
+    def __iter__(self) -> Iterator[T]:
+        for i in range(self._start, len(self._items)):
+            yield self._items[i]
+
+    def extend(self, items: Iterable[T]) -> None:
+        self._items.extend(items)
+
+    def drop_front(self, count: int) -> None:
+        self._start += min(count, len(self))
+        if self._start > 4096 and self._start * 2 > len(self._items):
+            del self._items[: self._start]
+            self._start = 0
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._start = 0
+
+
+@dataclass(frozen=True)
+class Row:
+    """An event with its place in the log: seq never repeats, even after rows are dropped."""
+
+    seq: int
+    event: Event
+
+
+class LogStore:
+    """Keeps the newest rows within max_rows and max_bytes of payload, counting what it drops."""
+
+    def __init__(self, max_rows: int = 1_000_000, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_rows = max_rows
+        self.max_bytes = max_bytes
+        self.rows: Ring[Row] = Ring()
+        self.payload_bytes = 0
+        self.dropped = 0
+        self._next_seq = 0
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def first_seq(self) -> int:
+        return self._next_seq - len(self.rows)
+
+    def extend(self, events: Iterable[Event]) -> list[Row]:
+        """Add events; return the new rows. Old rows beyond the limits are dropped from the front."""
+        added = []
+        for event in events:
+            added.append(Row(self._next_seq, event))
+            self._next_seq += 1
+            if isinstance(event, Data):
+                self.payload_bytes += len(event.data)
+        self.rows.extend(added)
+        self._trim()
+        kept = min(len(added), len(self.rows))
+        return added[len(added) - kept :]
+
+    def _trim(self) -> None:
+        over_rows = len(self.rows) - self.max_rows
+        bytes_left = self.payload_bytes
+        count = 0
+        while count < len(self.rows) and (count < over_rows or bytes_left > self.max_bytes):
+            event = self.rows[count].event
+            if isinstance(event, Data):
+                bytes_left -= len(event.data)
+            count += 1
+        if count:
+            self._drop(count)
+
+    def _drop(self, count: int) -> None:
+        for i in range(count):
+            event = self.rows[i].event
+            if isinstance(event, Data):
+                self.payload_bytes -= len(event.data)
+        self.rows.drop_front(count)
+        self.dropped += count
+
+    def row(self, seq: int) -> Row | None:
+        index = seq - self.first_seq
+        return self.rows[index] if 0 <= index < len(self.rows) else None
+
+    def clear(self) -> None:
+        self.dropped = 0
+        self.rows.clear()
+        self.payload_bytes = 0
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which rows to show: text anywhere in the row, one peer, one direction. Empty means all."""
+
+    text: str = ""
+    peer: str = ""
+    direction: Direction | None = None
+    encoding: str = "utf-8"
+    calls: bool = True  # show socket-call rows
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text and not self.peer and self.direction is None and self.calls
+
+    def matches(self, event: Event) -> bool:
+        if self.direction is not None and direction_of(event) is not self.direction:
+            return False
+        if self.peer and event.peer != self.peer:
+            return False
+        if not self.calls and kind(event) == "call":
+            return False
+        if not self.text:
+            return True
+        if isinstance(event, Data):
+            needle = self.text.encode(self.encoding, "replace")
+            if needle.lower() in event.data.lower():
+                return True
+        return self.text.lower() in f"{connection_label(event)} {summary(event, self.encoding)}".lower()
+
+
+def conversation(rows: Iterable[Row], source: str, conn: int) -> list[Data]:
+    """Every payload of one connection, in order: what Follow Stream shows."""
+    return [
+        row.event
+        for row in rows
+        if isinstance(row.event, Data) and row.event.conn == conn and row.event.source == source
+    ]
+
+
+# ---------------------------------------------------------------------- exports
+COLUMNS = ("No.", "Time", "Delta", "Direction", "Connection", "Bytes", "Data")
+
+
+def _fields(row: Row, previous: Event | None, encoding: str) -> list[str]:
+    event = row.event
+    delta = event.mono - previous.mono if previous is not None else 0.0
+    count = byte_count(event)
+    return [
+        str(row.seq + 1),
+        format_time(event.wall),
+        f"{delta:.6f}",
+        direction_of(event).value,
+        connection_label(event),
+        "" if count is None else str(count),
+        full_text(event, encoding),
+    ]
+
+
+def write_text(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> int:
+    count, previous = 0, None
+    for row in rows:
+        no, when, delta, direction, conn, size, text = _fields(row, previous, encoding)
+        size = f"{size} B" if size else ""
+        out.write(f"{no}\t{when}\t+{delta}\t{direction}\t{conn}\t{size}\t{text}\n")
+        previous, count = row.event, count + 1
+    return count
+
+
+def write_csv(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> int:
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    count, previous = 0, None
+    for row in rows:
+        writer.writerow(_fields(row, previous, encoding))
+        previous, count = row.event, count + 1
+    return count
+
+
+def jsonl_record(row: Row, encoding: str = "utf-8") -> dict[str, object]:
+    event = row.event
+    record: dict[str, object] = {
+        "seq": row.seq + 1,
+        "time": format_time(event.wall),
+        "wall": event.wall,
+        "mono": event.mono,
+        "kind": kind(event),
+        "direction": direction_of(event).value,
+        "source": event.source,
+        "conn": event.conn,
+        "peer": event.peer,
+        "text": full_text(event, encoding),
+    }
+    if isinstance(event, Data):
+        record["bytes"] = len(event.data)
+        record["hex"] = event.data.hex()
+    return record
+
+
+def write_jsonl(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> int:
+    count = 0
+    for row in rows:
+        out.write(json.dumps(jsonl_record(row, encoding), ensure_ascii=False) + "\n")
+        count += 1
+    return count

@@ -1,0 +1,96 @@
+"""How events read as text: times, kinds and one-line summaries, for the GUI, the CLI and exports."""
+
+from __future__ import annotations
+
+import time
+
+from netlab.codec import decode_lossless, preview
+from netlab.events import (
+    Closed,
+    Data,
+    Direction,
+    Error,
+    Event,
+    Info,
+    Listening,
+    Opened,
+    SocketCall,
+    Stopped,
+    TlsInfo,
+)
+
+
+def format_time(wall: float) -> str:
+    """2026-11-21 08:47:31.123 in local time."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+
+
+def format_delta(seconds: float) -> str:
+    return f"+{seconds:.6f}"
+
+
+def arrow(direction: Direction) -> str:
+    return {Direction.SENT: "sent →", Direction.RECEIVED: "← received", Direction.SYSTEM: "system"}[direction]
+
+
+def connection_label(event: Event) -> str:
+    """'server #3 127.0.0.1:5555', or just 'server' for engine-wide rows."""
+    label = event.source
+    if event.conn:
+        label += f" #{event.conn}"
+    if event.peer:
+        label += f" {event.peer}"
+    return label
+
+
+def summary(event: Event, encoding: str = "utf-8", limit: int = 120) -> str:
+    """One line that says what happened; payload as escaped text."""
+    if isinstance(event, Data):
+        return preview(event.data, encoding, limit)
+    if isinstance(event, Info):
+        return event.text
+    if isinstance(event, SocketCall):
+        return f"{event.call} → {event.result}" if event.result else event.call
+    if isinstance(event, Listening):
+        host = f"[{event.host}]" if ":" in event.host else event.host
+        return f"listening on {host}:{event.port}"
+    if isinstance(event, Opened):
+        return f"connected: {event.peer} ↔ {event.local}"
+    if isinstance(event, Closed):
+        return f"closed: {event.reason}"
+    if isinstance(event, TlsInfo):
+        return f"TLS handshake done: {event.version}, cipher {event.cipher}"
+    if isinstance(event, Error):
+        return f"error: {event.message}" + (f" — {event.hint}" if event.hint else "")
+    if isinstance(event, Stopped):
+        return "stopped"
+    return type(event).__name__
+
+
+def full_text(event: Event, encoding: str = "utf-8") -> str:
+    """All of it: the whole payload decoded (undecodable bytes as \\xNN), or the summary."""
+    if isinstance(event, Data):
+        return decode_lossless(event.data, encoding)
+    return summary(event, encoding, limit=10**9)
+
+
+def kind(event: Event) -> str:
+    """data, info, call, listening, opened, closed, tls, error or stopped."""
+    return _KINDS.get(type(event), type(event).__name__.lower())
+
+
+_KINDS = {
+    Data: "data",
+    Info: "info",
+    SocketCall: "call",
+    Listening: "listening",
+    Opened: "opened",
+    Closed: "closed",
+    TlsInfo: "tls",
+    Error: "error",
+    Stopped: "stopped",
+}
+
+
+def byte_count(event: Event) -> int | None:
+    return len(event.data) if isinstance(event, Data) else None

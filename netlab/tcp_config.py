@@ -1,0 +1,140 @@
+"""TCP server and client configs: the single source of truth for the form, the engine and the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from enum import Enum
+
+from netlab.autoreply import Rule
+from netlab.config import (
+    Family,
+    FieldProblem,
+    host_problems,
+    port_problems,
+    raise_if,
+    range_problems,
+)
+
+
+class ServerMode(str, Enum):
+    """What a TCP server does with what it receives."""
+
+    ECHO = "echo"
+    UPPER = "upper"
+    DAYTIME = "daytime"
+    BANNER = "banner"
+    CHAT = "chat"
+    DISCARD = "discard"
+    MANUAL = "manual"
+    RULES = "rules"
+
+    @property
+    def label(self) -> str:
+        return _MODE_LABELS[self]
+
+
+_MODE_LABELS = {
+    ServerMode.ECHO: "Echo",
+    ServerMode.UPPER: "Uppercase echo",
+    ServerMode.DAYTIME: "Daytime (send date and time, then close)",
+    ServerMode.BANNER: "Banner, then echo",
+    ServerMode.CHAT: "Chat (relay to every other client)",
+    ServerMode.DISCARD: "Discard",
+    ServerMode.MANUAL: "Manual (you type replies)",
+    ServerMode.RULES: "Auto-reply rules",
+}
+
+
+@dataclass(frozen=True)
+class TlsServerSettings:
+    """Certificate and key files; with self_signed, NetLab makes a certificate for the host."""
+
+    cert_file: str = ""
+    key_file: str = ""
+    self_signed: bool = False
+
+    def problems(self) -> list[FieldProblem]:
+        if self.self_signed:
+            return []
+        problems = []
+        for name, path in (("cert_file", self.cert_file), ("key_file", self.key_file)):
+            what = "certificate" if name == "cert_file" else "private key"
+            if not path:
+                problems.append(
+                    FieldProblem(name, f"No {what} file chosen", "pick one, or tick 'Self-signed'")
+                )
+            elif not os.path.isfile(path):
+                problems.append(FieldProblem(name, f"The {what} file {path} does not exist", "pick one"))
+        return problems
+
+
+@dataclass(frozen=True)
+class TcpServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    family: Family = Family.IPV4
+    backlog: int = 128
+    reuse_addr: bool = True
+    mode: ServerMode = ServerMode.ECHO
+    banner: str = ""  # empty: "Welcome from HOST:PORT"
+    rules: tuple[Rule, ...] = ()
+    quit_words: tuple[str, ...] = ()
+    encoding: str = "utf-8"
+    tls: TlsServerSettings | None = None
+    trace: bool = False
+
+    def __post_init__(self) -> None:
+        family = Family.IPV4 if self.family is Family.AUTO else self.family
+        problems = host_problems(self.host, family=family)
+        problems += port_problems(self.port)
+        problems += range_problems(self.backlog, 1, 65535, "backlog", "Backlog")
+        if self.mode is ServerMode.RULES and not self.rules:
+            problems.append(FieldProblem("rules", "Auto-reply mode has no rules", "add at least one rule"))
+        if self.tls is not None:
+            problems += self.tls.problems()
+        raise_if(problems)
+
+    def banner_text(self, host: str, port: int) -> str:
+        return self.banner or f"Welcome from {host}:{port}\r\n"
+
+
+@dataclass(frozen=True)
+class TcpClientConfig:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    family: Family = Family.AUTO
+    connect_timeout: float = 5.0
+    nodelay: bool = False
+    keepalive: bool = False
+    rcvbuf: int = 0  # 0: the system's default
+    sndbuf: int = 0
+    tls: bool = False
+    tls_verify: bool = True  # False: allow self-signed / unverified certificates
+    ca_file: str = ""  # extra CA to trust, besides the system's
+    trace: bool = False
+    name: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        family = Family.AUTO if self.family is Family.DUAL else self.family
+        problems = host_problems(self.host, family=family)
+        problems += port_problems(self.port, allow_zero=False)
+        problems += range_problems(self.connect_timeout, 0.001, 3600, "connect_timeout", "Timeout")
+        problems += range_problems(self.rcvbuf, 0, 2**30, "rcvbuf", "Receive buffer")
+        problems += range_problems(self.sndbuf, 0, 2**30, "sndbuf", "Send buffer")
+        if self.ca_file and not os.path.isfile(self.ca_file):
+            problems.append(FieldProblem("ca_file", f"The CA file {self.ca_file} does not exist", "pick one"))
+        raise_if(problems)
+
+
+@dataclass(frozen=True)
+class PeriodicSend:
+    """Send the same bytes every interval_ms, count times (0: until stopped)."""
+
+    interval_ms: int = 1000
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        problems = range_problems(self.interval_ms, 1, 86_400_000, "interval_ms", "Interval (ms)")
+        problems += range_problems(self.count, 0, 10**9, "count", "Count")
+        raise_if(problems)

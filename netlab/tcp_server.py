@@ -1,0 +1,214 @@
+"""The TCP server engine: one thread, one selector, any number of clients, eight modes."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from netlab.autoreply import first_match
+from netlab.codec import decode_lossless
+from netlab.config import Family, format_address
+from netlab.errors import NetLabError, explain
+from netlab.events import Error, Info, Listening, SocketCall
+from netlab.stream import Stream, StreamEngine, family_name
+from netlab.tcp_config import ServerMode, TcpServerConfig
+from netlab.tls import server_context
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """One connected client, as the client list shows it."""
+
+    conn: int
+    peer: str
+    since: float
+    bytes_in: int
+    bytes_out: int
+
+
+def daytime_text(now: float | None = None) -> bytes:
+    """RFC 867 leaves the format free; this is the common human-readable one."""
+    return time.strftime("%A, %B %d, %Y %H:%M:%S %Z\r\n", time.localtime(now)).encode()
+
+
+class TcpServer(StreamEngine):
+    """Listens and serves clients in the configured mode.
+
+    Thread-safe commands: send(), kick(), disconnect_all(), stop(), set_trace().
+    """
+
+    source = "server"
+
+    def __init__(self, config: TcpServerConfig, sink: Callable[..., None]) -> None:
+        super().__init__(sink, trace=config.trace)
+        self.config = config
+        self.address: tuple[str, int] | None = None  # the real bound address, once listening
+        self._listener: socket.socket | None = None
+        self._tls: ssl.SSLContext | None = None
+        self._clients: dict[int, Stream] = {}
+        self._next_conn = 1
+        self._replies = 0
+
+    # ------------------------------------------------------------------ thread-safe commands
+    def send(self, conn: int | None, data: bytes) -> None:
+        """Send to one client, or to all when conn is None."""
+        self.loop.call_soon_threadsafe(self._send, conn, data)
+
+    def kick(self, conn: int) -> None:
+        self.loop.call_soon_threadsafe(self._close, conn, "kicked by you")
+
+    def disconnect_all(self) -> None:
+        self.loop.call_soon_threadsafe(self._close_all, "disconnected by you")
+
+    def clients(self) -> list[ClientInfo]:
+        """A snapshot, safe from any thread."""
+        return [
+            ClientInfo(s.conn, s.peer, s.since, s.bytes_in, s.bytes_out) for s in list(self._clients.values())
+        ]
+
+    # ------------------------------------------------------------------ loop thread
+    def _trace(self, call: str, result: str = "") -> None:
+        if self.trace:
+            self.emit(SocketCall(source=self.source, call=call, result=result))
+
+    def setup(self) -> bool:
+        config = self.config
+        family = socket.AF_INET if config.family in (Family.IPV4, Family.AUTO) else socket.AF_INET6
+        host = config.host.strip("[]")
+        if config.family is Family.DUAL and host in ("", "0.0.0.0"):
+            host = "::"
+        try:
+            if config.tls is not None:
+                self._tls, cert = server_context(config.tls, host)
+                self.emit(Info(source=self.source, text=f"TLS on, certificate {cert}"))
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            self._trace(f"socket({family_name(family)}, SOCK_STREAM)", f"fd {sock.fileno()}")
+            if config.reuse_addr:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                self._trace("setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)", "reuse the port even in TIME_WAIT")
+            if family == socket.AF_INET6:
+                v6only = 0 if config.family is Family.DUAL else 1
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, v6only)
+                self._trace(f"setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, {v6only})", "")
+        except (OSError, NetLabError) as exc:
+            return self._setup_failed(exc, "socket")
+        try:
+            sock.bind((host, config.port))
+            bound = sock.getsockname()
+            self._trace(f"bind(({host!r}, {config.port}))", f"bound to {format_address(bound)}")
+            sock.listen(config.backlog)
+            self._trace(f"listen({config.backlog})", "the kernel now completes handshakes for us")
+        except OSError as exc:
+            sock.close()
+            return self._setup_failed(exc, "bind")
+        sock.setblocking(False)
+        self._listener = sock
+        self.address = (bound[0], bound[1])
+        self.loop.selector.register(sock, 1, self._accept)  # EVENT_READ
+        self.emit(Listening(source=self.source, host=bound[0], port=bound[1]))
+        return True
+
+    def _setup_failed(self, exc: BaseException, action: str) -> bool:
+        problem = explain(exc, action=action, host=self.config.host, port=self.config.port)
+        self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
+        return False
+
+    def _accept(self, _mask: int) -> None:
+        assert self._listener is not None
+        for _ in range(64):
+            try:
+                sock, address = self._listener.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                problem = explain(exc, action="accept")
+                self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
+                return
+            sock.setblocking(False)
+            conn = self._next_conn
+            self._next_conn += 1
+            peer = format_address(address)
+            stream = Stream(self, sock, conn, peer, tls=self._tls, server_side=True)
+            self._clients[conn] = stream
+            if self.trace:
+                self.emit(
+                    SocketCall(
+                        source=self.source,
+                        conn=conn,
+                        peer=peer,
+                        call="accept()",
+                        result=f"new socket for {peer}",
+                    )
+                )
+            stream.established()
+
+    def teardown(self) -> None:
+        self._close_all("the server stopped")
+        if self._listener is not None:
+            self.loop.selector.unregister(self._listener)
+            self._listener.close()
+            self._trace("close()", "the listening socket is released")
+            self.emit(Info(source=self.source, text="stopped listening"))
+
+    def _send(self, conn: int | None, data: bytes) -> None:
+        if conn is None:
+            for stream in list(self._clients.values()):
+                stream.write(data, droppable=True)
+        elif conn in self._clients:
+            self._clients[conn].write(data)
+        else:
+            self.emit(Error(source=self.source, conn=conn, message=f"Client #{conn} is no longer connected"))
+
+    def _close(self, conn: int, reason: str) -> None:
+        stream = self._clients.get(conn)
+        if stream is not None:
+            stream.close(reason)
+
+    def _close_all(self, reason: str) -> None:
+        for stream in list(self._clients.values()):
+            stream.close(reason)
+
+    # ------------------------------------------------------------------ modes
+    def stream_ready(self, stream: Stream) -> None:
+        mode = self.config.mode
+        if mode is ServerMode.DAYTIME:
+            stream.write(daytime_text())
+            stream.shutdown_write()
+        elif mode is ServerMode.BANNER:
+            assert self.address is not None
+            host, port = self.address
+            stream.write(self.config.banner_text(host, port).encode(self.config.encoding, "replace"))
+
+    def stream_drained(self, stream: Stream) -> None:
+        if self.config.mode is ServerMode.DAYTIME:
+            stream.close("daytime sent")
+
+    def stream_closed(self, stream: Stream) -> None:
+        self._clients.pop(stream.conn, None)
+
+    def stream_data(self, stream: Stream, data: bytes) -> None:
+        config = self.config
+        if config.quit_words:
+            word = decode_lossless(data, config.encoding).strip()
+            if any(word.lower() == quit.lower() for quit in config.quit_words):
+                stream.close(f"the client sent the quit word '{word}'")
+                return
+        mode = config.mode
+        if mode in (ServerMode.ECHO, ServerMode.BANNER):
+            stream.write(data)
+        elif mode is ServerMode.UPPER:
+            stream.write(data.upper())
+        elif mode is ServerMode.CHAT:
+            line = f"[{stream.peer}] ".encode() + data
+            for other in list(self._clients.values()):
+                if other is not stream:
+                    other.write(line, droppable=True)
+        elif mode is ServerMode.RULES:
+            rule = first_match(config.rules, decode_lossless(data, config.encoding))
+            if rule is not None:
+                self._replies += 1
+                reply = rule.reply_bytes(peer=stream.peer, counter=self._replies, encoding=config.encoding)
+                stream.write(reply)
