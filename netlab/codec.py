@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -123,9 +124,19 @@ def _encode(text: str, encoding: str) -> bytes:
         raise CodecError(f"Unknown encoding '{encoding}'", "choose one from the list") from None
 
 
+def _mark_undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Like surrogateescape, but for every codec (UTF-16's truncated data too)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "".join(chr(0xDC00 + b) for b in exc.object[exc.start : exc.end]), exc.end
+
+
+codecs.register_error("netlab-mark", _mark_undecodable)
+
+
 def decode_marked(data: bytes, encoding: str) -> list[tuple[str, bool]]:
     """Decode for display: runs of (text, undecodable). Undecodable bytes come back as \\xNN."""
-    text = data.decode(encoding, errors="surrogateescape")
+    text = data.decode(encoding, errors="netlab-mark")
     runs: list[tuple[str, bool]] = []
     for piece in re.split(r"([\udc80-\udcff]+)", text):
         if not piece:

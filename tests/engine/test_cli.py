@@ -1,0 +1,135 @@
+"""The CLI against plain sockets written here, in both directions; Qt is never imported."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+
+from .conftest import WAIT, recv_exactly
+
+NETLAB = [sys.executable, "-m", "netlab"]
+
+
+def run_cli(*args: str, timeout: float = 20) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([*NETLAB, *args], capture_output=True, timeout=timeout, check=False)
+
+
+def start_server(*args: str) -> tuple[subprocess.Popen[bytes], int]:
+    process = subprocess.Popen(
+        [*NETLAB, "tcp-server", "--port", "0", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().decode()
+    assert first.startswith("listening on 127.0.0.1:"), first
+    return process, int(first.rsplit(":", 1)[1])
+
+
+def test_cli_server_echoes_and_stops_cleanly_on_sigterm() -> None:
+    process, port = start_server("--mode", "upper")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as client:
+            client.sendall(b"shout\n")
+            assert recv_exactly(client, 6) == b"SHOUT\n"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 0, err
+    assert b"received 6 bytes: shout\\n" in out
+    assert b"sent" in out
+
+
+def test_cli_server_stops_cleanly_on_ctrl_c() -> None:
+    process, _ = start_server()
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=WAIT)
+    assert process.returncode == 0
+
+
+def test_cli_server_reports_a_taken_port() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("tcp-server", "--port", str(port))
+    assert result.returncode == 1
+    assert f"Port {port} is already in use".encode() in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def serve_once(reply: bytes) -> tuple[int, threading.Thread, list[bytes]]:
+    """A plain threaded server: reads one message, answers, closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(WAIT)
+    got: list[bytes] = []
+
+    def serve() -> None:
+        with listener:
+            conn, _ = listener.accept()
+            with conn:
+                conn.settimeout(WAIT)
+                got.append(conn.recv(65536))
+                conn.sendall(reply)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    return listener.getsockname()[1], thread, got
+
+
+def test_cli_client_sends_text_with_crlf_and_prints_the_reply() -> None:
+    port, thread, got = serve_once(b"pong\n")
+    result = run_cli("tcp-client", "127.0.0.1", str(port), "--send", "ping", "--eol", "crlf", "--wait", "3")
+    thread.join(WAIT)
+    assert result.returncode == 0, result.stderr
+    assert got == [b"ping\r\n"]
+    assert result.stdout == b"pong\n"
+
+
+def test_cli_client_sends_hex_and_prints_a_hexdump() -> None:
+    port, thread, got = serve_once(b"\x00\x01AB")
+    result = run_cli("tcp-client", "127.0.0.1", str(port), "--hex", "0xde,0xad be:ef", "--hexdump")
+    thread.join(WAIT)
+    assert got == [b"\xde\xad\xbe\xef"]
+    assert result.stdout.decode().startswith("00000000  00 01 41 42")
+
+
+def test_cli_client_sends_a_file(tmp_path: object) -> None:
+    path = os.path.join(str(tmp_path), "request.txt")
+    with open(path, "wb") as out:
+        out.write(b"from a file")
+    port, thread, got = serve_once(b"ok")
+    result = run_cli("tcp-client", "127.0.0.1", str(port), "--file", path)
+    thread.join(WAIT)
+    assert got == [b"from a file"] and result.stdout == b"ok"
+
+
+def test_cli_client_failure_is_one_plain_line() -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    result = run_cli("tcp-client", "127.0.0.1", str(port), "--send", "x")
+    assert result.returncode != 0
+    assert result.stderr.decode().strip().count("\n") == 0
+    assert "Connection refused" in result.stderr.decode()
+
+
+def test_cli_rejects_bad_input_with_the_configs_words() -> None:
+    result = run_cli("tcp-client", "127.0.0.1", "70000", "--send", "x")
+    assert result.returncode == 2
+    assert "Port 70000 is out of range" in result.stderr.decode()
+    bad_hex = run_cli("tcp-client", "127.0.0.1", "9", "--hex", "4")
+    assert "odd number of hex digits" in bad_hex.stderr.decode()
+
+
+def test_cli_never_imports_qt() -> None:
+    code = "import sys, netlab.cli; sys.exit('PySide6' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], timeout=WAIT * 4, check=False).returncode == 0
+
+
+def test_version_and_help() -> None:
+    assert run_cli("--version").stdout.startswith(b"netlab ")
+    helptext = run_cli("--help").stdout
+    assert b"tcp-server" in helptext and b"tcp-client" in helptext

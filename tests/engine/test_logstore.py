@@ -1,0 +1,85 @@
+"""The log's store: bounded by rows and bytes, counts what it drops, filters, and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from netlab.events import Data, Direction, Info, SocketCall
+from netlab.logstore import LogFilter, LogStore, Ring, conversation, write_csv, write_jsonl, write_text
+
+
+def data(text: bytes, direction: Direction = Direction.RECEIVED, conn: int = 1, peer: str = "p:1") -> Data:
+    return Data(source="server", conn=conn, peer=peer, direction=direction, data=text)
+
+
+def test_ring_drops_from_the_front_and_indexes() -> None:
+    ring: Ring[int] = Ring()
+    ring.extend(range(10_000))
+    ring.drop_front(6_000)
+    assert len(ring) == 4_000
+    assert ring[0] == 6_000 and ring[-1] == 9_999
+    assert list(ring)[:2] == [6_000, 6_001]
+
+
+def test_store_keeps_the_newest_rows_and_counts_drops() -> None:
+    store = LogStore(max_rows=100)
+    store.extend(Info(text=str(i)) for i in range(250))
+    assert len(store) == 100
+    assert store.dropped == 150
+    assert store.rows[0].seq == 150 and store.first_seq == 150
+    assert store.row(149) is None and store.row(150) is not None
+
+
+def test_store_keeps_a_million_rows_by_default() -> None:
+    assert LogStore().max_rows >= 1_000_000
+
+
+def test_store_honours_the_byte_budget() -> None:
+    store = LogStore(max_bytes=10_000)
+    store.extend(data(bytes(1000)) for _ in range(50))
+    assert store.payload_bytes <= 10_000
+    assert len(store) == 10 and store.dropped == 40
+
+
+def test_a_batch_larger_than_the_store_returns_only_what_was_kept() -> None:
+    store = LogStore(max_rows=5)
+    added = store.extend(Info(text=str(i)) for i in range(8))
+    assert [row.seq for row in added] == [3, 4, 5, 6, 7]
+
+
+def test_filters_by_text_peer_and_direction() -> None:
+    rows = [
+        data(b"hello world", Direction.SENT, peer="a:1"),
+        data(b"HELLO again", Direction.RECEIVED, peer="b:2"),
+        Info(text="listening on 127.0.0.1:9"),
+        SocketCall(call="recv(65536)", result="5 bytes"),
+    ]
+    assert [LogFilter(text="hello").matches(e) for e in rows] == [True, True, False, False]
+    assert [LogFilter(peer="b:2").matches(e) for e in rows] == [False, True, False, False]
+    assert [LogFilter(direction=Direction.SYSTEM).matches(e) for e in rows] == [False, False, True, True]
+    assert [LogFilter(calls=False).matches(e) for e in rows] == [True, True, True, False]
+    assert LogFilter(text="listening").matches(rows[2])
+
+
+def test_conversation_is_one_connections_payloads() -> None:
+    store = LogStore()
+    store.extend([data(b"a", conn=1), data(b"b", conn=2), data(b"c", Direction.SENT, conn=1)])
+    assert [e.data for e in conversation(store.rows, "server", 1)] == [b"a", b"c"]
+
+
+def test_exports_text_csv_and_jsonl() -> None:
+    store = LogStore()
+    store.extend([data(b"caf\xc3\xa9\r\n", Direction.SENT), data(b"\xff\x00", Direction.RECEIVED)])
+    text, table, lines = io.StringIO(), io.StringIO(), io.StringIO()
+    assert write_text(store.rows, text) == 2
+    assert write_csv(store.rows, table) == 2
+    assert write_jsonl(store.rows, lines) == 2
+    assert "café" in text.getvalue() and "\\xff" in text.getvalue()
+    parsed = list(csv.reader(io.StringIO(table.getvalue())))
+    assert parsed[0][:4] == ["No.", "Time", "Delta", "Direction"]
+    assert parsed[1][3] == "sent" and parsed[1][6] == "café\r\n"
+    records = [json.loads(line) for line in lines.getvalue().splitlines()]
+    assert records[1]["hex"] == "ff00" and records[1]["direction"] == "received"
+    assert bytes.fromhex(records[0]["hex"]).decode() == "café\r\n"
