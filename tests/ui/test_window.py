@@ -1,0 +1,102 @@
+"""The shell: title, accessible names on every control, the error dialog, and the bridge's batching."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QAbstractSpinBox,
+    QComboBox,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from netlab.engine import Engine
+from netlab.events import Data, Direction, Info, Sink
+from ui.app import show_unexpected_error
+from ui.bridge import BATCH_INTERVAL_MS, EngineRunner
+from ui.main_window import MainWindow
+
+from .conftest import WAIT_MS
+
+INTERACTIVE = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QPlainTextEdit, QTextEdit, QAbstractItemView)
+
+
+def is_part_of_a_composite(widget: QWidget, top: QWidget) -> bool:
+    """A combo's popup list, a spin box's line edit, a table's scroll arrows: Qt names those itself."""
+    if widget.objectName().startswith("qt_") or (type(widget).__name__ == "QToolButton" and not widget.objectName()):
+        return True  # Qt's own: the menu bar's overflow button, a tab bar's scroll arrows
+    parent = widget.parentWidget()
+    while parent is not None and parent is not top:
+        if isinstance(parent, (QComboBox, QAbstractSpinBox, QAbstractItemView)) or "Container" in type(parent).__name__:
+            return True
+        parent = parent.parentWidget()
+    return False
+
+
+def test_title_names_netlab(window: MainWindow) -> None:
+    assert "NetLab" in window.windowTitle()
+
+
+def test_every_control_has_an_object_name_and_an_accessible_name(window: MainWindow) -> None:
+    window.tcp.server.mode.setCurrentIndex(window.tcp.server.mode.findData("rules"))  # shows the rules
+    missing = []
+    for widget in window.findChildren(QWidget):
+        if isinstance(widget, INTERACTIVE) and not is_part_of_a_composite(widget, window):
+            if not widget.objectName() or not widget.accessibleName():
+                missing.append(f"{type(widget).__name__} {widget.objectName()!r} {widget.accessibleName()!r}")
+    assert not missing, missing
+
+
+def test_unexpected_errors_show_copyable_details_and_the_app_goes_on(qtbot: QtBot, monkeypatch: object) -> None:
+    shown: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)  # type: ignore[attr-defined]
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        show_unexpected_error(RuntimeError, exc, exc.__traceback__)
+    assert "boom" in shown[0].text()
+    assert "Traceback" in shown[0].detailedText()
+
+
+class Firehose(Engine):
+    """Emits events as fast as it can until stopped: to watch the bridge batch them."""
+
+    def __init__(self, sink: Sink) -> None:
+        super().__init__(sink)
+        self.sent = 0
+
+    def setup(self) -> bool:
+        self.loop.call_soon(self._burst)
+        return True
+
+    def _burst(self) -> None:
+        for _ in range(2000):
+            self.emit(Data(conn=1, direction=Direction.RECEIVED, data=b"x"))
+            self.sent += 1
+        if self.sent < 100_000:
+            self.loop.call_soon(self._burst)
+        else:
+            self.emit(Info(text="done"))
+
+
+def test_bridge_batches_at_most_once_per_interval(qtbot: QtBot) -> None:
+    runner = EngineRunner(Firehose)
+    batches: list[int] = []
+    runner.events_arrived.connect(lambda events: batches.append(len(events)))
+    started = time.monotonic()
+    runner.start()
+    qtbot.waitUntil(lambda: sum(batches) + runner.dropped >= 100_001, timeout=WAIT_MS * 4)
+    elapsed_ms = (time.monotonic() - started) * 1000
+    runner.stop()
+    with qtbot.waitSignal(runner.finished, timeout=WAIT_MS):
+        pass
+    # By construction a batch can only leave on the GUI timer, so never more than one per interval.
+    assert len(batches) <= elapsed_ms / BATCH_INTERVAL_MS + 2
+    assert len(batches) < 1000

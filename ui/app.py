@@ -1,0 +1,43 @@
+"""Starts the desktop app; an unexpected error shows a dialog with copyable details, and the app goes on."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from types import TracebackType
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from netlab import __version__
+from ui.main_window import MainWindow
+
+
+def show_unexpected_error(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """sys.excepthook for the GUI: a bug must never take the window (or the user's data) down."""
+    details = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(details)
+    if QApplication.instance() is None:
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, "NetLab hit a bug", f"Something unexpected went wrong: {value}")
+    box.setObjectName("unexpectedErrorDialog")
+    box.setInformativeText("NetLab keeps running. Please report this with the details below.")
+    box.setDetailedText(details)
+    box.exec()
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv if argv is not None else sys.argv)
+    app.setOrganizationName("NetLab")
+    app.setApplicationName("NetLab")
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def main() -> int:
+    app = create_app()
+    sys.excepthook = show_unexpected_error
+    window = MainWindow()
+    window.show()
+    return int(app.exec())

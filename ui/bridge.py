@@ -1,0 +1,109 @@
+"""The one worker bridge: an engine on its own QThread, its events batched to the GUI ~30 times a second."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+
+from netlab.engine import Engine
+from netlab.events import Data, Event, SocketCall, Sink
+
+E = TypeVar("E", bound=Engine)
+
+BATCH_INTERVAL_MS = 33
+MAX_PENDING_EVENTS = 200_000
+MAX_PENDING_BYTES = 64 * 1024 * 1024
+
+# Runners whose thread has not finished yet: tests check that none is left behind.
+RUNNING: set[EngineRunner[Engine]] = set()
+
+
+class _EngineThread(QThread):
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    def run(self) -> None:
+        self.engine.run()  # never raises: the engine turns surprises into Error events
+
+
+class EngineRunner(QObject, Generic[E]):
+    """Runs one engine on its own QThread and hands its events to the GUI thread in batches.
+
+    The engine's thread only appends to a locked list; a GUI-thread timer takes the list, so the
+    GUI never waits on the engine and gets at most one batch per BATCH_INTERVAL_MS however fast
+    the traffic. If the GUI falls behind, payload rows beyond the pending limits are dropped and
+    counted (system rows never are); the engine's own counters stay exact.
+
+    Signals:
+        events_arrived(list): a batch of netlab events, oldest first.
+        finished(): the engine's run() returned and its thread has ended.
+    """
+
+    events_arrived = Signal(list)
+    finished = Signal()
+
+    def __init__(self, make_engine: Callable[[Sink], E], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._pending: list[Event] = []
+        self._pending_bytes = 0
+        self.dropped = 0
+        self.engine: E = make_engine(self._sink)
+        self._thread = _EngineThread(self.engine)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._timer = QTimer(self)
+        self._timer.setInterval(BATCH_INTERVAL_MS)
+        self._timer.timeout.connect(self._deliver)
+
+    def _sink(self, event: Event) -> None:
+        """Called on the engine's thread."""
+        size = len(event.data) if isinstance(event, Data) else 0
+        with self._lock:
+            crowded = (
+                len(self._pending) >= MAX_PENDING_EVENTS or self._pending_bytes + size > MAX_PENDING_BYTES
+            )
+            if crowded and isinstance(event, (Data, SocketCall)):
+                self.dropped += 1
+                return
+            self._pending.append(event)
+            self._pending_bytes += size
+
+    def start(self) -> None:
+        RUNNING.add(self)  # type: ignore[arg-type]
+        self._thread.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        """Ask the engine to stop; returns at once. finished() follows."""
+        self.engine.stop()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, ms: int) -> bool:
+        """Only for shutdown: block until the thread has ended, at most ms."""
+        ended = self._thread.wait(ms)
+        if ended:
+            self._on_thread_finished()
+        return bool(ended)
+
+    @Slot()
+    def _deliver(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+            self._pending_bytes = 0
+        if batch:
+            self.events_arrived.emit(batch)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self not in RUNNING:
+            return
+        RUNNING.discard(self)  # type: ignore[arg-type]
+        self._timer.stop()
+        self._deliver()
+        self.finished.emit()

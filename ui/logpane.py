@@ -1,0 +1,499 @@
+"""The live log pane, one widget for every tab: a table over a bounded store, hexdump, follow stream."""
+
+from __future__ import annotations
+
+import html
+import io
+from typing import IO, Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTextEdit,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netlab.codec import ENCODINGS, decode_marked, hexdump
+from netlab.events import Data, Direction, Error, Event, Opened, direction_of
+from netlab.logstore import LogFilter, LogStore, Ring, Row, conversation, write_csv, write_jsonl, write_text
+from netlab.present import arrow, connection_label, format_time, summary
+from ui.widgets import named
+
+# Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
+TEXT_COLOURS = {Direction.SENT: "#9b1c1c", Direction.RECEIVED: "#1a3a9b", Direction.SYSTEM: "#666666"}
+BACK_COLOURS = {Direction.SENT: "#fbeded", Direction.RECEIVED: "#ededfb", Direction.SYSTEM: "#ffffff"}
+ERROR_COLOUR = "#b3261e"
+DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
+FOLLOW_LIMIT = 4 * 1024 * 1024  # bytes of one conversation shown in Follow Stream
+
+COLUMNS = ("No.", "Time", "Delta", "Direction", "Connection", "Bytes", "Data")
+SAVE_FORMATS = {"Text (*.txt)": write_text, "CSV (*.csv)": write_csv, "JSON Lines (*.jsonl)": write_jsonl}
+
+
+def mono_font() -> QFont:
+    return QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+
+
+class LogModel(QAbstractTableModel):
+    """The rows the view shows: the store's rows that pass the filter, formatted only when asked for."""
+
+    def __init__(self, store: LogStore, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.rows: Ring[Row] = Ring()
+        self.filter = LogFilter()
+        self.paused = False
+        self._text_brushes = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
+        self._back_brushes = {d: QBrush(QColor(c)) for d, c in BACK_COLOURS.items()}
+        self._error_brush = QBrush(QColor(ERROR_COLOUR))
+        self._mono = mono_font()
+
+    # ------------------------------------------------------------------ Qt model API
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        event = row.event
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._cell(index.row(), row, column)
+        direction = direction_of(event)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._error_brush if isinstance(event, Error) else self._text_brushes[direction]
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return self._back_brushes[direction]
+        if role == Qt.ItemDataRole.FontRole and column == 6 and isinstance(event, Data):
+            return self._mono
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 6:
+            return summary(event, self.filter.encoding, limit=400)
+        return None
+
+    def _cell(self, position: int, row: Row, column: int) -> str:
+        event = row.event
+        if column == 0:
+            return str(row.seq + 1)
+        if column == 1:
+            return format_time(event.wall)
+        if column == 2:
+            previous = self.rows[position - 1].event if position else None
+            return f"+{event.mono - previous.mono:.6f}" if previous else "+0.000000"
+        if column == 3:
+            return arrow(direction_of(event))
+        if column == 4:
+            return connection_label(event)
+        if column == 5:
+            return str(len(event.data)) if isinstance(event, Data) else ""
+        return summary(event, self.filter.encoding)
+
+    # ------------------------------------------------------------------ feeding
+    def add(self, added: list[Row]) -> None:
+        """Rows the store just took; rows it dropped leave the view too. One insert per batch."""
+        if self.paused:
+            return
+        first = self.store.first_seq
+        gone = 0
+        while gone < len(self.rows) and self.rows[gone].seq < first:
+            gone += 1
+        if gone:
+            self.beginRemoveRows(QModelIndex(), 0, gone - 1)
+            self.rows.drop_front(gone)
+            self.endRemoveRows()
+        matching = added if self.filter.is_empty else [r for r in added if self.filter.matches(r.event)]
+        if matching:
+            start = len(self.rows)
+            self.beginInsertRows(QModelIndex(), start, start + len(matching) - 1)
+            self.rows.extend(matching)
+            self.endInsertRows()
+
+    def rebuild(self) -> None:
+        self.beginResetModel()
+        self.rows = Ring()
+        if self.filter.is_empty:
+            self.rows.extend(self.store.rows)
+        else:
+            self.rows.extend(r for r in self.store.rows if self.filter.matches(r.event))
+        self.endResetModel()
+
+    def set_filter(self, log_filter: LogFilter) -> None:
+        only_encoding = log_filter.is_empty and self.filter.is_empty
+        self.filter = log_filter
+        if only_encoding:
+            self.dataChanged.emit(self.index(0, 6), self.index(max(0, len(self.rows) - 1), 6))
+        else:
+            self.rebuild()
+
+    def set_paused(self, paused: bool) -> None:
+        self.paused = paused
+        if not paused:
+            self.rebuild()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self.store.clear()
+        self.rows = Ring()
+        self.endResetModel()
+
+
+class LogPane(QWidget):
+    """Every tab's traffic log: filter, pause, auto-scroll, clear, copy, save, stream to file, follow stream.
+
+    Signals:
+        problem(str): an Error event arrived; the text is its message and hint, for the status bar.
+    """
+
+    problem = Signal(str)
+
+    def __init__(self, prefix: str, parent: QWidget | None = None, store: LogStore | None = None) -> None:
+        super().__init__(parent)
+        self.prefix = prefix
+        self.store = store or LogStore(max_bytes=128 * 1024 * 1024)
+        self.model = LogModel(self.store, self)
+        self._stream_file: IO[str] | None = None
+        self._peers: set[str] = set()
+        self.bridge_dropped = 0
+
+        self.filter_text = named(QLineEdit(), f"{prefix}LogFilter", "Filter log by text")
+        self.filter_text.setPlaceholderText("Filter: text in the data or the summary")
+        self.filter_text.setClearButtonEnabled(True)
+        self.peer = named(QComboBox(), f"{prefix}LogPeer", "Filter log by peer")
+        self.peer.addItem("All peers", "")
+        self.direction = named(QComboBox(), f"{prefix}LogDirection", "Filter log by direction")
+        for label, value in (("All directions", None), ("Sent", Direction.SENT), ("Received", Direction.RECEIVED), ("System", Direction.SYSTEM)):  # fmt: skip
+            self.direction.addItem(label, value)
+        self.encoding = named(QComboBox(), f"{prefix}LogEncoding", "Decode data as")
+        for label, codec in ENCODINGS.items():
+            self.encoding.addItem(label, codec)
+        self.calls = named(QCheckBox("Socket calls"), f"{prefix}LogCalls", "Show socket-call rows")
+        self.calls.setChecked(True)
+        self.pause = named(QToolButton(), f"{prefix}LogPause", "Pause the log view", "Freeze the view; nothing is lost")
+        self.pause.setText("Pause")
+        self.pause.setCheckable(True)
+        self.autoscroll = named(QToolButton(), f"{prefix}LogAutoscroll", "Auto-scroll")
+        self.autoscroll.setText("Auto-scroll")
+        self.autoscroll.setCheckable(True)
+        self.autoscroll.setChecked(True)
+        self.clear_button = named(QToolButton(), f"{prefix}LogClear", "Clear the log")
+        self.clear_button.setText("Clear")
+        self.copy_button = named(QToolButton(), f"{prefix}LogCopy", "Copy selected rows")
+        self.copy_button.setText("Copy")
+        self.save_button = named(QToolButton(), f"{prefix}LogSave", "Save the log", "Save as text, CSV or JSON Lines")
+        self.save_button.setText("Save…")
+        self.stream_button = named(
+            QToolButton(), f"{prefix}LogStream", "Stream everything to a file", "Also write every row to a JSON Lines file"
+        )
+        self.stream_button.setText("Stream to file…")
+        self.stream_button.setCheckable(True)
+        self.follow_button = named(
+            QToolButton(), f"{prefix}LogFollow", "Follow stream", "Show the selected row's whole conversation"
+        )
+        self.follow_button.setText("Follow stream")
+        self.status = named(QLabel(), f"{prefix}LogStatus", "Log status")
+
+        self.table = named(QTableView(), f"{prefix}LogTable", "Traffic log")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.table.setAlternatingRowColors(False)
+        self.table.setShowGrid(False)
+        vertical = self.table.verticalHeader()
+        vertical.hide()
+        vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        vertical.setDefaultSectionSize(self.fontMetrics().height() + 4)
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(True)
+        widths = (44, 152, 70, 76, 120, 46)
+        for column, width in enumerate(widths):
+            header.resizeSection(column, width)
+
+        self.hex_view = named(QPlainTextEdit(), f"{prefix}LogHex", "Hex dump of the selected row")
+        self.text_view = named(QTextEdit(), f"{prefix}LogText", "Decoded text of the selected row")
+        for view in (self.hex_view, self.text_view):
+            view.setReadOnly(True)
+            view.setFont(mono_font())
+        self.hex_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.detail = named(QTabWidget(), f"{prefix}LogDetail", "Row detail")
+        self.detail.addTab(self.hex_view, "Hex")
+        self.detail.addTab(self.text_view, "Text")
+
+        filters = QHBoxLayout()
+        for widget in (self.filter_text, self.peer, self.direction, self.encoding, self.calls):
+            filters.addWidget(widget)
+        filters.setStretch(0, 1)
+        actions = QHBoxLayout()
+        for widget in (self.pause, self.autoscroll, self.clear_button, self.copy_button, self.save_button,
+                       self.stream_button, self.follow_button):  # fmt: skip
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        actions.addWidget(self.status)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(filters)
+        layout.addLayout(actions)
+        layout.addWidget(splitter, 1)
+
+        self._filter_timer = QTimer(self)
+        self._filter_timer.setSingleShot(True)
+        self._filter_timer.setInterval(250)
+        self._filter_timer.timeout.connect(self._apply_filter)
+        self.filter_text.textChanged.connect(self._filter_timer.start)
+        for combo in (self.peer, self.direction, self.encoding):
+            combo.currentIndexChanged.connect(self._apply_filter)
+        self.calls.toggled.connect(self._apply_filter)
+        self.pause.toggled.connect(self._on_pause_toggled)
+        self.clear_button.clicked.connect(self.clear)
+        self.copy_button.clicked.connect(self.copy_selection)
+        self.save_button.clicked.connect(self._on_save_clicked)
+        self.stream_button.toggled.connect(self._on_stream_toggled)
+        self.follow_button.clicked.connect(self.follow_selected)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self._update_status()
+
+    # ------------------------------------------------------------------ feeding
+    @Slot(list)
+    def add_events(self, events: list[Event]) -> None:
+        """One batch from a bridge: into the store, the stream file and the view in one go."""
+        added = self.store.extend(events)
+        if self._stream_file is not None:
+            write_jsonl(added, self._stream_file, self.model.filter.encoding)
+            self._stream_file.flush()
+        for event in events:
+            if isinstance(event, Opened) and event.peer not in self._peers:
+                self._peers.add(event.peer)
+                self.peer.addItem(event.peer, event.peer)
+            elif isinstance(event, Error):
+                self.problem.emit(f"{event.message}: {event.hint}" if event.hint else event.message)
+        self.model.add(added)
+        if self.autoscroll.isChecked() and not self.model.paused:
+            self.table.scrollToBottom()
+        self._update_status()
+
+    def note_bridge_drops(self, dropped: int) -> None:
+        self.bridge_dropped = dropped
+        self._update_status()
+
+    def _update_status(self) -> None:
+        text = f"{len(self.model.rows):,} shown · {len(self.store):,} kept"
+        dropped = self.store.dropped + self.bridge_dropped
+        if dropped:
+            text += f" · {dropped:,} dropped (oldest first; use Stream to file to keep everything)"
+        if self.model.paused:
+            text += " · paused"
+        self.status.setText(text)
+
+    # ------------------------------------------------------------------ actions
+    def current_filter(self) -> LogFilter:
+        return LogFilter(
+            text=self.filter_text.text(),
+            peer=str(self.peer.currentData() or ""),
+            direction=self.direction.currentData(),
+            encoding=str(self.encoding.currentData()),
+            calls=self.calls.isChecked(),
+        )
+
+    @Slot()
+    def _apply_filter(self) -> None:
+        self.model.set_filter(self.current_filter())
+        self._show_detail(self.table.currentIndex())
+        self._update_status()
+
+    @Slot(bool)
+    def _on_pause_toggled(self, paused: bool) -> None:
+        self.model.set_paused(paused)
+        self.pause.setText("Resume" if paused else "Pause")
+        if not paused and self.autoscroll.isChecked():
+            self.table.scrollToBottom()
+        self._update_status()
+
+    @Slot()
+    def clear(self) -> None:
+        self.model.clear()
+        self.bridge_dropped = 0
+        self.hex_view.clear()
+        self.text_view.clear()
+        self._update_status()
+
+    def selected_rows(self) -> list[Row]:
+        indexes = self.table.selectionModel().selectedRows()
+        return [self.model.rows[i.row()] for i in sorted(indexes, key=lambda i: i.row())]
+
+    @Slot()
+    def copy_selection(self) -> None:
+        out = io.StringIO()
+        write_text(self.selected_rows(), out, self.model.filter.encoding)
+        QGuiApplication.clipboard().setText(out.getvalue())
+
+    def save_to(self, path: str, file_format: str) -> int:
+        """Write the rows the view shows; returns how many. file_format is a SAVE_FORMATS key."""
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            return SAVE_FORMATS[file_format](self.model.rows, out, self.model.filter.encoding)
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        path, chosen = QFileDialog.getSaveFileName(self, "Save the log", "netlab-log.txt", ";;".join(SAVE_FORMATS))
+        if not path:
+            return
+        try:
+            count = self.save_to(path, chosen or "Text (*.txt)")
+        except OSError as exc:
+            QMessageBox.warning(self, "Could not save", f"{path} could not be written: {exc.strerror}")
+            return
+        self.problem.emit(f"Saved {count:,} rows to {path}")
+
+    @Slot(bool)
+    def _on_stream_toggled(self, on: bool) -> None:
+        if not on:
+            self.stop_streaming()
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Stream every row to", "netlab-stream.jsonl", "JSON Lines (*.jsonl)")
+        if not path or not self.stream_to(path):
+            self.stream_button.setChecked(False)
+
+    def stream_to(self, path: str) -> bool:
+        """From now on, also append every row to a JSON Lines file (nothing is dropped there)."""
+        try:
+            self._stream_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open until toggled off
+        except OSError as exc:
+            QMessageBox.warning(self, "Could not stream", f"{path} could not be opened: {exc.strerror}")
+            return False
+        self.stream_button.setToolTip(f"Streaming every row to {path}")
+        return True
+
+    def stop_streaming(self) -> None:
+        if self._stream_file is not None:
+            self._stream_file.close()
+            self._stream_file = None
+
+    @Slot()
+    def follow_selected(self) -> None:
+        index = self.table.currentIndex()
+        if not index.isValid():
+            self.problem.emit("Select a row of the conversation to follow first")
+            return
+        event = self.model.rows[index.row()].event
+        if not event.conn:
+            self.problem.emit("That row belongs to no connection: select a data row")
+            return
+        dialog = FollowStreamDialog(self.store, event.source, event.conn, connection_label(event), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+
+    # ------------------------------------------------------------------ detail pane
+    @Slot(QModelIndex, QModelIndex)
+    def _on_current_row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._show_detail(current)
+
+    def _show_detail(self, index: QModelIndex) -> None:
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            self.hex_view.clear()
+            self.text_view.clear()
+            return
+        event = self.model.rows[index.row()].event
+        if isinstance(event, Data):
+            self.hex_view.setPlainText(hexdump(event.data, DETAIL_LIMIT))
+            self.text_view.setHtml(marked_html(event.data[:DETAIL_LIMIT], self.model.filter.encoding))
+        else:
+            text = summary(event, self.model.filter.encoding, limit=10**6)
+            if isinstance(event, Error) and event.detail:
+                text += "\n\n" + event.detail
+            self.hex_view.setPlainText("(no payload)")
+            self.text_view.setPlainText(text)
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802
+        self.stop_streaming()
+        super().closeEvent(event)
+
+
+def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
+    """Decoded text as HTML; undecodable bytes shown as \\xNN on a yellow mark."""
+    parts = []
+    for text, bad in decode_marked(data, encoding):
+        escaped = html.escape(text)
+        if bad:
+            parts.append(f'<span style="background:#ffe082;color:#7a4f00">{escaped}</span>')
+        else:
+            parts.append(escaped)
+    body = "".join(parts)
+    return f'<pre style="color:{colour};white-space:pre-wrap;margin:0">{body}</pre>'
+
+
+class FollowStreamDialog(QDialog):
+    """One connection's whole conversation, sent in red and received in blue, like Wireshark's."""
+
+    def __init__(self, store: LogStore, source: str, conn: int, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Follow stream — {title}")
+        self.setObjectName("followStreamDialog")
+        self.resize(760, 520)
+        self._store, self._source, self._conn = store, source, conn
+        self.encoding = named(QComboBox(), "followEncoding", "Decode as")
+        for label, codec in ENCODINGS.items():
+            self.encoding.addItem(label, codec)
+        self.text = named(QTextEdit(), "followText", "Conversation")
+        self.text.setReadOnly(True)
+        self.text.setFont(mono_font())
+        self.summary = named(QLabel(), "followSummary", "Conversation totals")
+        refresh = named(QPushButton("Refresh"), "followRefresh", "Refresh the conversation")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Decode as:"))
+        bar.addWidget(self.encoding)
+        bar.addWidget(refresh)
+        bar.addStretch(1)
+        bar.addWidget(self.summary)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.text)
+        self.encoding.currentIndexChanged.connect(self.render)
+        refresh.clicked.connect(self.render)
+        self.render()
+
+    @Slot()
+    def render(self) -> None:
+        messages = conversation(self._store.rows, self._source, self._conn)
+        sent = sum(len(m.data) for m in messages if m.direction is Direction.SENT)
+        received = sum(len(m.data) for m in messages if m.direction is Direction.RECEIVED)
+        shown, budget = [], FOLLOW_LIMIT
+        for message in reversed(messages):
+            if budget <= 0:
+                break
+            shown.append(message)
+            budget -= len(message.data)
+        encoding = str(self.encoding.currentData())
+        parts = [marked_html(m.data, encoding, TEXT_COLOURS[m.direction]) for m in reversed(shown)]
+        self.text.setHtml("".join(parts))
+        note = "" if len(shown) == len(messages) else f" (last {len(shown):,} messages shown)"
+        self.summary.setText(f"sent {sent:,} bytes (red) · received {received:,} bytes (blue){note}")

@@ -1,0 +1,96 @@
+"""NetLab's main window: the tabs, the status bar, settings, and a clean shutdown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+
+from netlab import __version__
+from ui.bridge import EngineRunner
+from ui.tcp_tab import TcpTab
+
+SHUTDOWN_MS = 2000
+STATUS_MS = 10_000
+
+
+class MainWindow(QMainWindow):
+    """The window. Closing it stops every engine within SHUTDOWN_MS."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("NetLab — network lab")
+        self.setObjectName("mainWindow")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setAccessibleName("NetLab tabs")
+        self.tcp = TcpTab()
+        self.tabs.addTab(self.tcp, "TCP")
+        self.setCentralWidget(self.tabs)
+        self.tcp.status.connect(self.show_status)
+        self.statusBar().setObjectName("statusBar")
+        self.statusBar().showMessage("Ready: start a server, or connect a client")
+
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About NetLab", self)
+        about.triggered.connect(self._on_about_triggered)
+        help_menu.addAction(about)
+        self.resize(1440, 900)
+        self.load_settings()
+
+    def tab_widgets(self) -> list[TcpTab]:
+        return [self.tcp]
+
+    def runners(self) -> list[EngineRunner[Any]]:
+        return [runner for tab in self.tab_widgets() for runner in tab.runners()]
+
+    @Slot(str)
+    def show_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, STATUS_MS)
+
+    @Slot()
+    def _on_about_triggered(self) -> None:
+        QMessageBox.about(
+            self,
+            "About NetLab",
+            f"<b>NetLab {__version__}</b><p>A desktop network lab: see the socket API at work, "
+            "read traffic as Wireshark shows it, and talk to any TCP peer.</p>",
+        )
+
+    def load_settings(self) -> None:
+        store = QSettings()
+        geometry = store.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        for tab in self.tab_widgets():
+            tab.load_settings(store)
+
+    def save_settings(self) -> None:
+        store = QSettings()
+        store.setValue("window/geometry", self.saveGeometry())
+        for tab in self.tab_widgets():
+            tab.save_settings(store)
+        store.sync()
+
+    def shutdown(self) -> bool:
+        """Stop every engine and wait for their threads, SHUTDOWN_MS in all. True if all ended."""
+        runners = self.runners()
+        for tab in self.tab_widgets():
+            tab.stop_all()
+        ended = all(runner.wait(SHUTDOWN_MS) for runner in runners)
+        for tab in self.tab_widgets():
+            for pane in (tab.server.log, tab.client.log):
+                pane.stop_streaming()
+        return ended
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        self.save_settings()
+        self.shutdown()
+        event.accept()

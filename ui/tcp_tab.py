@@ -1,0 +1,771 @@
+"""The TCP tab: a server (eight modes, client list) beside any number of clients, each with a live log."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netlab.autoreply import MACROS, MatchKind, Rule
+from netlab.config import ConfigError, Family
+from netlab.events import Closed, Error, Event, Listening, Opened, TlsInfo
+from netlab.tcp_client import TcpClients
+from netlab.tcp_config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp_server import TcpServer
+from ui.bridge import EngineRunner
+from ui.logpane import LogPane
+from ui.widgets import CountersBar, FieldMarks, PayloadEditor, human_bytes, named
+
+COUNTER_INTERVAL_MS = 1000
+
+
+def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "") -> QSpinBox:
+    box = named(QSpinBox(), name, accessible, tip)
+    box.setRange(0, maximum)
+    box.setValue(value)
+    return box
+
+
+def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton:
+    return named(QPushButton(text), name, accessible, tip)
+
+
+class ServerPanel(QWidget):
+    """Configure, start and stop a TCP server; see its clients; send to one or all.
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner: EngineRunner[TcpServer] | None = None
+        defaults = TcpServerConfig()
+
+        self.host = named(QComboBox(), "tcpServerHost", "Server address", "127.0.0.1 (this machine only), 0.0.0.0 or :: (every interface)")
+        self.host.setEditable(True)
+        self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
+        self.port = _spin(65535, defaults.port, "tcpServerPort", "Server port", "0 picks any free port")
+        self.family = named(QComboBox(), "tcpServerFamily", "Address family")
+        for label, family in (("IPv4", Family.IPV4), ("IPv6", Family.IPV6), ("Dual-stack", Family.DUAL)):
+            self.family.addItem(label, family.value)
+        self.backlog = _spin(65535, defaults.backlog, "tcpServerBacklog", "Listen backlog", "listen(backlog): queued connections")
+        self.reuse = named(QCheckBox("SO_REUSEADDR"), "tcpServerReuse", "Reuse address")
+        self.reuse.setChecked(defaults.reuse_addr)
+        self.mode = named(QComboBox(), "tcpServerMode", "Server mode")
+        for mode in ServerMode:
+            self.mode.addItem(mode.label, mode.value)
+        self.banner = named(QLineEdit(), "tcpServerBanner", "Banner text")
+        self.banner.setPlaceholderText("Welcome from HOST:PORT")
+        self.quit_words = named(QLineEdit(), "tcpServerQuitWords", "Quit words", "Close a client that sends one of these, e.g. exit, q")
+        self.quit_words.setPlaceholderText("e.g. exit, q")
+        self.tls = named(QCheckBox("TLS"), "tcpServerTls", "Use TLS")
+        self.self_signed = named(QCheckBox("Self-signed"), "tcpServerSelfSigned", "Generate a self-signed certificate")
+        self.self_signed.setChecked(True)
+        self.cert_file = named(QLineEdit(), "tcpServerCert", "Certificate file")
+        self.cert_file.setPlaceholderText("certificate.pem")
+        self.key_file = named(QLineEdit(), "tcpServerKey", "Private key file")
+        self.key_file.setPlaceholderText("key.pem")
+        self.browse_cert = _button("…", "tcpServerBrowseCert", "Choose certificate file")
+        self.browse_key = _button("…", "tcpServerBrowseKey", "Choose key file")
+        self.trace = named(QCheckBox("Show socket calls"), "tcpServerTrace", "Show socket calls",
+                           "Log bind, listen, accept, recv, send, close as they happen")  # fmt: skip
+        self.start_button = _button("Start", "tcpServerStart", "Start server")
+        self.stop_button = _button("Stop", "tcpServerStop", "Stop server")
+        self.stop_button.setEnabled(False)
+        self.state = named(QLabel("Stopped"), "tcpServerState", "Server state")
+        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.rules = named(QTableWidget(0, 3), "tcpServerRules", "Auto-reply rules")
+        self.rules.setHorizontalHeaderLabels(["Match", "Pattern", "Reply"])
+        self.rules.horizontalHeader().setStretchLastSection(True)
+        self.rules.setToolTip("Reply macros: " + " ".join(MACROS) + r"; escapes such as \r\n work in replies")
+        self.add_rule_button = _button("Add rule", "tcpServerAddRule", "Add an auto-reply rule")
+        self.remove_rule_button = _button("Remove rule", "tcpServerRemoveRule", "Remove the selected rule")
+        rules_box = QGroupBox("Auto-reply rules (first match wins)")
+        rules_box.setObjectName("tcpServerRulesBox")
+        rules_layout = QVBoxLayout(rules_box)
+        rules_layout.addWidget(self.rules)
+        rule_buttons = QHBoxLayout()
+        rule_buttons.addWidget(self.add_rule_button)
+        rule_buttons.addWidget(self.remove_rule_button)
+        rule_buttons.addStretch(1)
+        rules_layout.addLayout(rule_buttons)
+        self.rules_box = rules_box
+
+        self.clients = named(QTreeWidget(), "tcpServerClients", "Connected clients")
+        self.clients.setHeaderLabels(["#", "Client", "Connected since", "In", "Out"])
+        self.clients.setRootIsDecorated(False)
+        self.clients.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.clients.setFixedHeight(96)
+        self.kick_button = _button("Kick", "tcpServerKick", "Disconnect the selected client")
+        self.kick_all_button = _button("Disconnect all", "tcpServerKickAll", "Disconnect every client")
+        self.target = named(QComboBox(), "tcpServerTarget", "Send to")
+        self.target.addItem("Selected client", "selected")
+        self.target.addItem("All clients", "all")
+        self.payload = PayloadEditor("tcpServer")
+        self.send_button = _button("Send", "tcpServerSend", "Send to clients")
+        self.counters = CountersBar("tcpServerCounters")
+        self.log = LogPane("tcpServer")
+        self.form_error = QLabel()
+        self.form_error.setObjectName("tcpServerFormError")
+        self.marks = FieldMarks(
+            {"host": self.host, "port": self.port, "backlog": self.backlog, "rules": self.rules,
+             "cert_file": self.cert_file, "key_file": self.key_file},
+            self.form_error,
+        )  # fmt: skip
+
+        form = QGridLayout()
+        form.addWidget(QLabel("Host"), 0, 0)
+        form.addWidget(self.host, 0, 1)
+        form.addWidget(QLabel("Port"), 0, 2)
+        form.addWidget(self.port, 0, 3)
+        form.addWidget(self.family, 0, 4)
+        form.addWidget(QLabel("Backlog"), 1, 0)
+        form.addWidget(self.backlog, 1, 1)
+        form.addWidget(self.reuse, 1, 2, 1, 2)
+        form.addWidget(self.trace, 1, 4)
+        form.addWidget(QLabel("Mode"), 2, 0)
+        form.addWidget(self.mode, 2, 1, 1, 2)
+        form.addWidget(self.banner, 2, 3, 1, 2)
+        form.addWidget(QLabel("Quit words"), 3, 0)
+        form.addWidget(self.quit_words, 3, 1, 1, 4)
+        tls_row = QHBoxLayout()
+        for widget in (self.tls, self.self_signed, self.cert_file, self.browse_cert, self.key_file, self.browse_key):
+            tls_row.addWidget(widget)
+        form.addLayout(tls_row, 4, 0, 1, 5)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.state, 1)
+        form.addLayout(buttons, 5, 0, 1, 5)
+        form.addWidget(self.form_error, 6, 0, 1, 5)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+
+        client_buttons = QHBoxLayout()
+        client_buttons.addWidget(self.kick_button)
+        client_buttons.addWidget(self.kick_all_button)
+        client_buttons.addStretch(1)
+        client_buttons.addWidget(self.target)
+        client_buttons.addWidget(self.send_button)
+
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(rules_box)
+        column.addWidget(self.clients)
+        column.addWidget(self.payload)
+        column.addLayout(client_buttons)
+        column.addWidget(self.counters)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(controls)
+        splitter.addWidget(self.log)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Server</b>"))
+        layout.addWidget(splitter)
+
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
+        self._counter_timer.timeout.connect(self._refresh_counters)
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.tls.toggled.connect(self._on_tls_changed)
+        self.self_signed.toggled.connect(self._on_tls_changed)
+        self.browse_cert.clicked.connect(lambda: self._browse(self.cert_file, "Choose the certificate"))
+        self.browse_key.clicked.connect(lambda: self._browse(self.key_file, "Choose the private key"))
+        self.add_rule_button.clicked.connect(lambda: self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n"))
+        self.remove_rule_button.clicked.connect(self._remove_rule)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.kick_button.clicked.connect(self._kick_selected)
+        self.kick_all_button.clicked.connect(self._kick_all)
+        self.send_button.clicked.connect(self.send)
+        self.payload.submitted.connect(self.send)
+        self.trace.toggled.connect(self._on_trace_toggled)
+        self.log.problem.connect(self.status)
+        self._on_mode_changed()
+        self._on_tls_changed()
+        self._set_running(False)
+
+    # ------------------------------------------------------------------ form <-> config
+    def add_rule(self, match: MatchKind, pattern: str, reply: str) -> None:
+        row = self.rules.rowCount()
+        self.rules.insertRow(row)
+        kind = named(QComboBox(), f"tcpServerRuleMatch{row + 1}", f"Rule {row + 1} match")
+        for option in MatchKind:
+            kind.addItem(option.value, option.value)
+        kind.setCurrentIndex(list(MatchKind).index(match))
+        self.rules.setCellWidget(row, 0, kind)
+        self.rules.setItem(row, 1, QTableWidgetItem(pattern))
+        self.rules.setItem(row, 2, QTableWidgetItem(reply))
+
+    def _remove_rule(self) -> None:
+        row = self.rules.currentRow()
+        if row >= 0:
+            self.rules.removeRow(row)
+
+    def _rules(self) -> tuple[Rule, ...]:
+        rules = []
+        for row in range(self.rules.rowCount()):
+            kind = self.rules.cellWidget(row, 0)
+            assert isinstance(kind, QComboBox)
+            pattern, reply = self.rules.item(row, 1), self.rules.item(row, 2)
+            rules.append(
+                Rule(MatchKind(kind.currentData()), pattern.text() if pattern else "", reply.text() if reply else "")
+            )
+        return tuple(rules)
+
+    def config(self) -> TcpServerConfig:
+        """The form as a config; raises ConfigError naming the fields."""
+        mode = ServerMode(self.mode.currentData())
+        rules = self._rules() if mode is ServerMode.RULES else ()
+        tls = None
+        if self.tls.isChecked():
+            tls = TlsServerSettings(self.cert_file.text().strip(), self.key_file.text().strip(), self.self_signed.isChecked())
+        quit_words = tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip())
+        return TcpServerConfig(
+            host=self.host.currentText().strip(),
+            port=self.port.value(),
+            family=Family(self.family.currentData()),
+            backlog=self.backlog.value(),
+            reuse_addr=self.reuse.isChecked(),
+            mode=mode,
+            banner=self.banner.text().replace("\\r\\n", "\r\n"),
+            rules=rules,
+            quit_words=quit_words,
+            encoding=str(self.payload.encoding.currentData()),
+            tls=tls,
+            trace=self.trace.isChecked(),
+        )
+
+    @Slot()
+    def _on_mode_changed(self) -> None:
+        mode = ServerMode(self.mode.currentData())
+        self.banner.setEnabled(mode is ServerMode.BANNER)
+        self.rules_box.setVisible(mode is ServerMode.RULES)
+        if mode is ServerMode.RULES and self.rules.rowCount() == 0:
+            self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n")
+            self.add_rule(MatchKind.CONTAINS, "time", r"It is {time} on {date}\r\n")
+
+    @Slot()
+    def _on_tls_changed(self) -> None:
+        files = self.tls.isChecked() and not self.self_signed.isChecked()
+        self.self_signed.setEnabled(self.tls.isChecked())
+        for widget in (self.cert_file, self.key_file, self.browse_cert, self.browse_key):
+            widget.setEnabled(files)
+
+    def _browse(self, field: QLineEdit, title: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, title, field.text(), "PEM files (*.pem *.crt *.key);;All files (*)")
+        if path:
+            field.setText(path)
+
+    # ------------------------------------------------------------------ running
+    @Slot()
+    def start(self) -> None:
+        if self.runner is not None:
+            return
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.marks.show(exc.problems)
+            self.status.emit(str(exc.problems[0]))
+            return
+        self.marks.clear()
+        self.runner = EngineRunner(lambda sink: TcpServer(config, sink), self)
+        self.runner.events_arrived.connect(self._on_events_arrived)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.start()
+        self.state.setText("Starting…")
+        self._set_running(True)
+        self._counter_timer.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.state.setText("Stopping…")
+
+    def _set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in (self.host, self.port, self.family, self.backlog, self.reuse, self.mode, self.banner,
+                       self.quit_words, self.tls, self.rules, self.add_rule_button, self.remove_rule_button):  # fmt: skip
+            widget.setEnabled(not running)
+        if not running:
+            self._on_tls_changed()
+            self._on_mode_changed()
+        else:
+            for widget in (self.self_signed, self.cert_file, self.key_file, self.browse_cert, self.browse_key):
+                widget.setEnabled(False)
+        for widget in (self.kick_button, self.kick_all_button, self.send_button):
+            widget.setEnabled(running)
+
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        self.log.add_events(events)
+        for event in events:
+            if isinstance(event, Listening):
+                host = f"[{event.host}]" if ":" in event.host else event.host
+                self.state.setText(f"Listening on {host}:{event.port}")
+                self.status.emit(f"TCP server listening on {host}:{event.port}")
+            elif isinstance(event, Opened):
+                item = QTreeWidgetItem([str(event.conn), event.peer, time.strftime("%H:%M:%S", time.localtime(event.wall)), "0 B", "0 B"])
+                item.setData(0, Qt.ItemDataRole.UserRole, event.conn)
+                self.clients.addTopLevelItem(item)
+            elif isinstance(event, TlsInfo):
+                self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
+            elif isinstance(event, Closed):
+                for i in range(self.clients.topLevelItemCount()):
+                    if self.clients.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == event.conn:
+                        self.clients.takeTopLevelItem(i)
+                        break
+            elif isinstance(event, Error) and not event.conn and self.runner and not self.runner.engine.address:
+                self.state.setText(f"Not started: {event.message}")
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        runner, self.runner = self.runner, None
+        self._counter_timer.stop()
+        if runner is not None:
+            self.counters.show_counters(runner.engine.counters())
+            runner.deleteLater()
+        self.clients.clear()
+        if not self.state.text().startswith("Not started"):
+            self.state.setText("Stopped")
+        self._set_running(False)
+
+    @Slot()
+    def _refresh_counters(self) -> None:
+        if self.runner is None:
+            return
+        engine = self.runner.engine
+        self.counters.show_counters(engine.counters())
+        self.log.note_bridge_drops(self.runner.dropped)
+        totals = {c.conn: c for c in engine.clients()}
+        for i in range(self.clients.topLevelItemCount()):
+            item = self.clients.topLevelItem(i)
+            info = totals.get(item.data(0, Qt.ItemDataRole.UserRole))
+            if info is not None:
+                item.setText(3, human_bytes(info.bytes_in))
+                item.setText(4, human_bytes(info.bytes_out))
+
+    @Slot(bool)
+    def _on_trace_toggled(self, on: bool) -> None:
+        if self.runner is not None:
+            self.runner.engine.set_trace(on)
+
+    def _selected_client(self) -> int | None:
+        item = self.clients.currentItem()
+        return None if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+
+    @Slot()
+    def send(self) -> None:
+        if self.runner is None:
+            self.status.emit("Start the server first")
+            return
+        data = self.payload.to_bytes()
+        if data is None:
+            return
+        if self.target.currentData() == "all":
+            self.runner.engine.send(None, data)
+            return
+        conn = self._selected_client()
+        if conn is None:
+            self.status.emit("Select a client in the list, or choose 'All clients'")
+            return
+        self.runner.engine.send(conn, data)
+
+    @Slot()
+    def _kick_selected(self) -> None:
+        conn = self._selected_client()
+        if self.runner is not None and conn is not None:
+            self.runner.engine.kick(conn)
+        elif conn is None:
+            self.status.emit("Select a client to kick")
+
+    @Slot()
+    def _kick_all(self) -> None:
+        if self.runner is not None:
+            self.runner.engine.disconnect_all()
+
+    # ------------------------------------------------------------------ settings
+    def save_settings(self, store: QSettings) -> None:
+        store.setValue("tcp/server/host", self.host.currentText())
+        store.setValue("tcp/server/port", self.port.value())
+        store.setValue("tcp/server/mode", self.mode.currentData())
+
+    def load_settings(self, store: QSettings) -> None:
+        self.host.setCurrentText(str(store.value("tcp/server/host", self.host.currentText())))
+        self.port.setValue(int(store.value("tcp/server/port", self.port.value())))  # type: ignore[call-overload]
+        index = self.mode.findData(store.value("tcp/server/mode", ServerMode.ECHO.value))
+        self.mode.setCurrentIndex(max(0, index))
+
+
+class ClientPanel(QWidget):
+    """Open several client connections, send text, hex, files or periodic data, half-close and close.
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner: EngineRunner[TcpClients] | None = None
+        defaults = TcpClientConfig()
+        self.host = named(QComboBox(), "tcpClientHost", "Remote host")
+        self.host.setEditable(True)
+        self.host.addItems(["127.0.0.1", "localhost", "::1"])
+        self.port = _spin(65535, defaults.port, "tcpClientPort", "Remote port")
+        self.port.setMinimum(1)
+        self.family = named(QComboBox(), "tcpClientFamily", "Address family")
+        for label, family in (("Auto", Family.AUTO), ("IPv4", Family.IPV4), ("IPv6", Family.IPV6)):
+            self.family.addItem(label, family.value)
+        self.timeout = named(QDoubleSpinBox(), "tcpClientTimeout", "Connect timeout in seconds")
+        self.timeout.setRange(0.1, 3600)
+        self.timeout.setValue(defaults.connect_timeout)
+        self.timeout.setSuffix(" s")
+        self.nodelay = named(QCheckBox("TCP_NODELAY"), "tcpClientNodelay", "TCP_NODELAY", "Send small writes at once (no Nagle)")
+        self.keepalive = named(QCheckBox("SO_KEEPALIVE"), "tcpClientKeepalive", "SO_KEEPALIVE")
+        self.rcvbuf = _spin(2**30, 0, "tcpClientRcvbuf", "SO_RCVBUF bytes", "0 keeps the system default")
+        self.sndbuf = _spin(2**30, 0, "tcpClientSndbuf", "SO_SNDBUF bytes", "0 keeps the system default")
+        self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
+        self.insecure = named(QCheckBox("Allow self-signed"), "tcpClientAllowSelfSigned", "Allow self-signed certificates",
+                              "Accept any certificate: for lab servers with self-signed certificates")  # fmt: skip
+        self.trace = named(QCheckBox("Show socket calls"), "tcpClientTrace", "Show socket calls")
+        self.connect_button = _button("Connect", "tcpClientConnect", "Open a new connection")
+        self.form_error = QLabel()
+        self.form_error.setObjectName("tcpClientFormError")
+        self.marks = FieldMarks(
+            {"host": self.host, "port": self.port, "connect_timeout": self.timeout, "rcvbuf": self.rcvbuf,
+             "sndbuf": self.sndbuf},
+            self.form_error,
+        )  # fmt: skip
+
+        self.connections = named(QTreeWidget(), "tcpClientConnections", "Client connections")
+        self.connections.setHeaderLabels(["#", "Remote", "Local", "State", "In", "Out"])
+        self.connections.setRootIsDecorated(False)
+        self.connections.setFixedHeight(96)
+        self.half_close_button = _button("Half-close", "tcpClientHalfClose", "Half-close: shutdown(SHUT_WR)",
+                                         "Send our FIN; we can still receive")  # fmt: skip
+        self.close_button = _button("Close", "tcpClientClose", "Close the selected connection")
+        self.payload = PayloadEditor("tcpClient")
+        self.send_button = _button("Send", "tcpClientSend", "Send on the selected connection")
+        self.send_file_button = _button("Send file…", "tcpClientSendFile", "Send a file's contents")
+        self.periodic_ms = _spin(86_400_000, 1000, "tcpClientPeriodicMs", "Periodic interval in ms")
+        self.periodic_ms.setMinimum(1)
+        self.periodic_ms.setSuffix(" ms")
+        self.periodic_count = _spin(10**9, 0, "tcpClientPeriodicCount", "Periodic count", "0 sends until you stop it")
+        self.periodic_count.setSpecialValueText("until stopped")
+        self.periodic_button = _button("Start periodic", "tcpClientPeriodic", "Start periodic send")
+        self.periodic_button.setCheckable(True)
+        self.counters = CountersBar("tcpClientCounters")
+        self.log = LogPane("tcpClient")
+
+        form = QGridLayout()
+        form.addWidget(QLabel("Host"), 0, 0)
+        form.addWidget(self.host, 0, 1)
+        form.addWidget(QLabel("Port"), 0, 2)
+        form.addWidget(self.port, 0, 3)
+        form.addWidget(self.family, 0, 4)
+        form.addWidget(QLabel("Timeout"), 1, 0)
+        form.addWidget(self.timeout, 1, 1)
+        form.addWidget(self.nodelay, 1, 2, 1, 2)
+        form.addWidget(self.keepalive, 1, 4)
+        form.addWidget(QLabel("SO_RCVBUF"), 2, 0)
+        form.addWidget(self.rcvbuf, 2, 1)
+        form.addWidget(QLabel("SO_SNDBUF"), 2, 2)
+        form.addWidget(self.sndbuf, 2, 3)
+        form.addWidget(self.trace, 2, 4)
+        row = QHBoxLayout()
+        for widget in (self.tls, self.insecure):
+            row.addWidget(widget)
+        row.addStretch(1)
+        row.addWidget(self.connect_button)
+        form.addLayout(row, 3, 0, 1, 5)
+        form.addWidget(self.form_error, 4, 0, 1, 5)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+        connection_buttons = QHBoxLayout()
+        connection_buttons.addWidget(self.half_close_button)
+        connection_buttons.addWidget(self.close_button)
+        connection_buttons.addStretch(1)
+        connection_buttons.addWidget(self.send_file_button)
+        connection_buttons.addWidget(self.send_button)
+        periodic = QHBoxLayout()
+        periodic.addWidget(QLabel("Every"))
+        periodic.addWidget(self.periodic_ms)
+        periodic.addWidget(QLabel("times"))
+        periodic.addWidget(self.periodic_count)
+        periodic.addWidget(self.periodic_button)
+        periodic.addStretch(1)
+
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(self.connections)
+        column.addWidget(self.payload)
+        column.addLayout(connection_buttons)
+        column.addLayout(periodic)
+        column.addWidget(self.counters)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(controls)
+        splitter.addWidget(self.log)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Clients</b>"))
+        layout.addWidget(splitter)
+
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
+        self._counter_timer.timeout.connect(self._refresh_counters)
+        self.tls.toggled.connect(self.insecure.setEnabled)
+        self.insecure.setEnabled(False)
+        self.connect_button.clicked.connect(self.open_connection)
+        self.send_button.clicked.connect(self.send)
+        self.payload.submitted.connect(self.send)
+        self.send_file_button.clicked.connect(self._on_send_file_clicked)
+        self.half_close_button.clicked.connect(self.half_close)
+        self.close_button.clicked.connect(self.close_selected)
+        self.periodic_button.toggled.connect(self._on_periodic_toggled)
+        self.trace.toggled.connect(self._on_trace_toggled)
+        self.connections.currentItemChanged.connect(self._on_selection_changed)
+        self.log.problem.connect(self.status)
+        self._on_selection_changed()
+
+    def config(self) -> TcpClientConfig:
+        return TcpClientConfig(
+            host=self.host.currentText().strip(),
+            port=self.port.value(),
+            family=Family(self.family.currentData()),
+            connect_timeout=self.timeout.value(),
+            nodelay=self.nodelay.isChecked(),
+            keepalive=self.keepalive.isChecked(),
+            rcvbuf=self.rcvbuf.value(),
+            sndbuf=self.sndbuf.value(),
+            tls=self.tls.isChecked(),
+            tls_verify=not self.insecure.isChecked(),
+            trace=self.trace.isChecked(),
+        )
+
+    def _ensure_engine(self) -> TcpClients:
+        if self.runner is None:
+            self.runner = EngineRunner(lambda sink: TcpClients(sink, trace=self.trace.isChecked()), self)
+            self.runner.events_arrived.connect(self._on_events_arrived)
+            self.runner.finished.connect(self._on_runner_finished)
+            self.runner.start()
+            self._counter_timer.start()
+        return self.runner.engine
+
+    @Slot()
+    def open_connection(self) -> int | None:
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.marks.show(exc.problems)
+            self.status.emit(str(exc.problems[0]))
+            return None
+        self.marks.clear()
+        conn = self._ensure_engine().open(config)
+        item = QTreeWidgetItem([str(conn), f"{config.host}:{config.port}", "", "connecting…", "0 B", "0 B"])
+        item.setData(0, Qt.ItemDataRole.UserRole, conn)
+        self.connections.addTopLevelItem(item)
+        self.connections.setCurrentItem(item)
+        return conn
+
+    def _item(self, conn: int) -> QTreeWidgetItem | None:
+        for i in range(self.connections.topLevelItemCount()):
+            item = self.connections.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == conn:
+                return item
+        return None
+
+    def selected(self) -> int | None:
+        item = self.connections.currentItem()
+        return None if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def _selected_open(self) -> int | None:
+        conn = self.selected()
+        if conn is None or self.runner is None:
+            self.status.emit("Connect first, then select the connection in the list")
+            return None
+        return conn
+
+    @Slot()
+    def send(self) -> None:
+        conn = self._selected_open()
+        data = self.payload.to_bytes() if conn is not None else None
+        if conn is not None and data is not None and self.runner is not None:
+            self.runner.engine.send(conn, data)
+
+    @Slot()
+    def _on_send_file_clicked(self) -> None:
+        conn = self._selected_open()
+        if conn is None or self.runner is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Send a file")
+        if path:
+            self.runner.engine.send_file(conn, path)
+
+    @Slot(bool)
+    def _on_periodic_toggled(self, on: bool) -> None:
+        self.periodic_button.setText("Stop periodic" if on else "Start periodic")
+        conn = self.selected()
+        if self.runner is None or conn is None:
+            if on:
+                self.status.emit("Connect first, then select the connection in the list")
+                self.periodic_button.setChecked(False)
+            return
+        if not on:
+            self.runner.engine.stop_periodic(conn)
+            return
+        data = self.payload.to_bytes()
+        try:
+            every = PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
+        except ConfigError as exc:
+            self.status.emit(str(exc.problems[0]))
+            data = None
+        if data is None:
+            self.periodic_button.setChecked(False)
+            return
+        self.runner.engine.start_periodic(conn, data, every)
+
+    @Slot()
+    def half_close(self) -> None:
+        conn = self._selected_open()
+        if conn is not None and self.runner is not None:
+            self.runner.engine.half_close(conn)
+
+    @Slot()
+    def close_selected(self) -> None:
+        conn = self._selected_open()
+        if conn is not None and self.runner is not None:
+            self.runner.engine.close(conn)
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        self.log.add_events(events)
+        for event in events:
+            item = self._item(event.conn) if event.conn else None
+            if item is None:
+                continue
+            if isinstance(event, Opened):
+                item.setText(1, event.peer)
+                item.setText(2, event.local)
+                item.setText(3, "open")
+            elif isinstance(event, TlsInfo):
+                item.setText(3, f"open, {event.version}")
+                self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
+            elif isinstance(event, Closed):
+                self.connections.takeTopLevelItem(self.connections.indexOfTopLevelItem(item))
+            elif isinstance(event, Error) and item.text(3) == "connecting…":
+                self.connections.takeTopLevelItem(self.connections.indexOfTopLevelItem(item))
+        self._on_selection_changed()
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        has = self.connections.currentItem() is not None
+        for widget in (self.half_close_button, self.close_button, self.send_button, self.send_file_button):
+            widget.setEnabled(has)
+        self.periodic_button.setEnabled(has or self.periodic_button.isChecked())
+        if not has and self.periodic_button.isChecked():
+            self.periodic_button.setChecked(False)
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        runner, self.runner = self.runner, None
+        self._counter_timer.stop()
+        if runner is not None:
+            runner.deleteLater()
+        self.connections.clear()
+        self._on_selection_changed()
+
+    @Slot()
+    def _refresh_counters(self) -> None:
+        if self.runner is not None:
+            self.counters.show_counters(self.runner.engine.counters())
+            self.log.note_bridge_drops(self.runner.dropped)
+
+    @Slot(bool)
+    def _on_trace_toggled(self, on: bool) -> None:
+        if self.runner is not None:
+            self.runner.engine.set_trace(on)
+
+    def save_settings(self, store: QSettings) -> None:
+        store.setValue("tcp/client/host", self.host.currentText())
+        store.setValue("tcp/client/port", self.port.value())
+
+    def load_settings(self, store: QSettings) -> None:
+        self.host.setCurrentText(str(store.value("tcp/client/host", self.host.currentText())))
+        self.port.setValue(int(store.value("tcp/client/port", self.port.value())))  # type: ignore[call-overload]
+
+
+class TcpTab(QWidget):
+    """Server on the left, clients on the right, so a student sees both ends of one conversation.
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("tcpTab")
+        self.server = ServerPanel()
+        self.client = ClientPanel()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.server)
+        splitter.addWidget(self.client)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self.server.status.connect(self.status)
+        self.client.status.connect(self.status)
+
+    def runners(self) -> list[EngineRunner[Any]]:
+        return [r for r in (self.server.runner, self.client.runner) if r is not None]
+
+    def stop_all(self) -> None:
+        self.server.stop()
+        self.client.stop()
+
+    def save_settings(self, store: QSettings) -> None:
+        self.server.save_settings(store)
+        self.client.save_settings(store)
+
+    def load_settings(self, store: QSettings) -> None:
+        self.server.load_settings(store)
+        self.client.load_settings(store)
