@@ -175,7 +175,7 @@ class LogPane(QWidget):
     def __init__(self, prefix: str, parent: QWidget | None = None, store: LogStore | None = None) -> None:
         super().__init__(parent)
         self.prefix = prefix
-        self.store = store or LogStore(max_bytes=128 * 1024 * 1024)
+        self.store = store if store is not None else LogStore(max_bytes=128 * 1024 * 1024)
         self.model = LogModel(self.store, self)
         self._stream_file: IO[str] | None = None
         self._peers: set[str] = set()
@@ -187,8 +187,9 @@ class LogPane(QWidget):
         self.peer = named(QComboBox(), f"{prefix}LogPeer", "Filter log by peer")
         self.peer.addItem("All peers", "")
         self.direction = named(QComboBox(), f"{prefix}LogDirection", "Filter log by direction")
-        for label, value in (("All directions", None), ("Sent", Direction.SENT), ("Received", Direction.RECEIVED), ("System", Direction.SYSTEM)):  # fmt: skip
-            self.direction.addItem(label, value)
+        self.direction.addItem("All directions", "")
+        for label, direction in (("Sent", Direction.SENT), ("Received", Direction.RECEIVED), ("System", Direction.SYSTEM)):
+            self.direction.addItem(label, direction.value)
         self.encoding = named(QComboBox(), f"{prefix}LogEncoding", "Decode data as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
@@ -320,7 +321,7 @@ class LogPane(QWidget):
         return LogFilter(
             text=self.filter_text.text(),
             peer=str(self.peer.currentData() or ""),
-            direction=self.direction.currentData(),
+            direction=Direction(self.direction.currentData()) if self.direction.currentData() else None,
             encoding=str(self.encoding.currentData()),
             calls=self.calls.isChecked(),
         )

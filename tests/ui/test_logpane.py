@@ -1,0 +1,136 @@
+"""The log pane on its own: filters, pause, detail pane, follow stream, copy, save, stream to file, bounds."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from netlab.events import Data, Direction, Error, Event, Info, Opened
+from netlab.logstore import LogStore
+from ui.logpane import FollowStreamDialog, LogPane
+
+
+def conversation_events() -> list[Event]:
+    return [
+        Opened(source="server", conn=1, peer="127.0.0.1:5001", local="127.0.0.1:9000"),
+        Data(source="server", conn=1, peer="127.0.0.1:5001", direction=Direction.RECEIVED, data=b"GET / HTTP/1.0\r\n\r\n"),
+        Data(source="server", conn=1, peer="127.0.0.1:5001", direction=Direction.SENT, data=b"HTTP/1.0 200 OK\r\n"),
+        Opened(source="server", conn=2, peer="127.0.0.1:5002", local="127.0.0.1:9000"),
+        Data(source="server", conn=2, peer="127.0.0.1:5002", direction=Direction.RECEIVED, data="你好".encode("gbk") + b"\xff"),
+        Error(source="server", conn=2, peer="127.0.0.1:5002", message="boom", hint="do this"),
+    ]
+
+
+def make_pane(qtbot: QtBot, store: LogStore | None = None) -> LogPane:
+    pane = LogPane("test", store=store)
+    qtbot.addWidget(pane)
+    pane.show()
+    return pane
+
+
+def shown_data(pane: LogPane) -> list[bytes]:
+    return [r.event.data for r in pane.model.rows if isinstance(r.event, Data)]
+
+
+def test_filters_by_text_peer_and_direction(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events())
+    assert pane.model.rowCount() == 6
+    pane.filter_text.setText("http/1.0 200")
+    qtbot.waitUntil(lambda: shown_data(pane) == [b"HTTP/1.0 200 OK\r\n"], timeout=2000)
+    pane.filter_text.clear()
+    pane.peer.setCurrentIndex(pane.peer.findData("127.0.0.1:5002"))
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 3, timeout=2000)
+    pane.peer.setCurrentIndex(0)
+    pane.direction.setCurrentIndex(pane.direction.findText("Sent"))
+    assert shown_data(pane) == [b"HTTP/1.0 200 OK\r\n"]
+    pane.add_events([Data(conn=1, peer="x:1", direction=Direction.SENT, data=b"later")])
+    assert shown_data(pane) == [b"HTTP/1.0 200 OK\r\n", b"later"]  # new rows obey the filter too
+
+
+def test_pause_freezes_the_view_and_loses_nothing(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events()[:2])
+    pane.pause.click()
+    pane.add_events(conversation_events()[2:])
+    assert pane.model.rowCount() == 2 and "paused" in pane.status.text()
+    pane.pause.click()
+    assert pane.model.rowCount() == 6
+
+
+def test_detail_pane_shows_hexdump_and_marks_undecodable_bytes(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events())
+    pane.table.selectRow(4)
+    assert pane.hex_view.toPlainText().startswith("00000000  c4 e3 ba c3 ff")
+    assert "\\xff" in pane.text_view.toPlainText()  # UTF-8 cannot read GBK: marked, not a crash
+    pane.encoding.setCurrentIndex(pane.encoding.findText("GBK"))
+    assert pane.text_view.toPlainText().startswith("你好")
+    assert "你好" in pane.model.data(pane.model.index(4, 6))
+    pane.table.selectRow(5)
+    assert "boom" in pane.text_view.toPlainText()
+
+
+def test_errors_reach_the_status_signal(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    with qtbot.waitSignal(pane.problem, timeout=1000) as blocker:
+        pane.add_events(conversation_events())
+    assert blocker.args == ["boom: do this"]
+
+
+def test_follow_stream_shows_one_conversation_in_red_and_blue(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events())
+    dialog = FollowStreamDialog(pane.store, "server", 1, "server #1")
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "GET / HTTP/1.0" in text and "200 OK" in text and "你好" not in text
+    html = dialog.text.toHtml()
+    assert "#9b1c1c" in html and "#1a3a9b" in html
+    assert "sent 17 bytes" in dialog.summary.text() and "received 18 bytes" in dialog.summary.text()
+    pane.table.selectRow(1)
+    pane.follow_selected()
+    opened = [w for w in QApplication.topLevelWidgets() if isinstance(w, FollowStreamDialog) and w.isVisible()]
+    assert opened
+    for window in opened:
+        window.close()
+
+
+def test_copy_save_and_stream(qtbot: QtBot, tmp_path: Path) -> None:
+    pane = make_pane(qtbot)
+    pane.stream_to(str(tmp_path / "stream.jsonl"))
+    pane.add_events(conversation_events())
+    pane.table.selectRow(1)
+    pane.copy_selection()
+    assert "GET / HTTP/1.0" in QGuiApplication.clipboard().text()
+    assert pane.save_to(str(tmp_path / "log.csv"), "CSV (*.csv)") == 6
+    assert pane.save_to(str(tmp_path / "log.jsonl"), "JSON Lines (*.jsonl)") == 6
+    assert pane.save_to(str(tmp_path / "log.txt"), "Text (*.txt)") == 6
+    rows = list(csv.reader((tmp_path / "log.csv").open(encoding="utf-8", newline="")))
+    assert rows[2][3] == "received" and rows[2][6] == "GET / HTTP/1.0\r\n\r\n"
+    pane.add_events([Info(text="after")])
+    pane.stop_streaming()
+    streamed = [json.loads(line) for line in (tmp_path / "stream.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(streamed) == 7 and streamed[-1]["text"] == "after"
+
+
+def test_the_bound_drops_the_oldest_and_says_so(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot, LogStore(max_rows=1000))
+    for start in range(0, 5000, 500):
+        pane.add_events([Info(text=str(i)) for i in range(start, start + 500)])
+    assert pane.model.rowCount() == 1000
+    assert pane.model.rows[0].event.text == "4000"  # type: ignore[attr-defined]
+    assert "4,000 dropped" in pane.status.text()
+    assert pane.model.data(pane.model.index(0, 0)) == "4001"
+
+
+def test_clear_empties_the_log(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events())
+    pane.clear_button.click()
+    assert pane.model.rowCount() == 0 and len(pane.store) == 0
