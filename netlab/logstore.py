@@ -15,10 +15,14 @@ T = TypeVar("T")
 
 
 class Ring(Generic[T]):
-    """A list that drops from the front in amortised O(1) and still indexes in O(1)."""
+    """A list that drops from the front in amortised O(1) and still indexes in O(1).
+
+    Dropped slots are released at once (a dropped row may hold a large payload); the list itself
+    is compacted once most of it is dropped slots.
+    """
 
     def __init__(self) -> None:
-        self._items: list[T] = []
+        self._items: list[T | None] = []
         self._start = 0
 
     def __len__(self) -> int:
@@ -29,17 +33,19 @@ class Ring(Generic[T]):
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(index)
-        return self._items[self._start + index]
+        return self._items[self._start + index]  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[T]:
         for i in range(self._start, len(self._items)):
-            yield self._items[i]
+            yield self._items[i]  # type: ignore[misc]
 
     def extend(self, items: Iterable[T]) -> None:
         self._items.extend(items)
 
     def drop_front(self, count: int) -> None:
-        self._start += min(count, len(self))
+        end = self._start + min(count, len(self))
+        self._items[self._start : end] = [None] * (end - self._start)
+        self._start = end
         if self._start > 4096 and self._start * 2 > len(self._items):
             del self._items[: self._start]
             self._start = 0

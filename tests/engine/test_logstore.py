@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 
 from netlab.events import Data, Direction, Info, SocketCall
 from netlab.logstore import LogFilter, LogStore, Ring, conversation, write_csv, write_jsonl, write_text
@@ -83,3 +84,13 @@ def test_exports_text_csv_and_jsonl() -> None:
     records = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert records[1]["hex"] == "ff00" and records[1]["direction"] == "received"
     assert bytes.fromhex(records[0]["hex"]).decode() == "café\r\n"
+
+
+def test_dropped_rows_release_their_payload_at_once() -> None:
+    payload = bytes(1000) + b"unique"
+    alone = sys.getrefcount(payload)
+    store = LogStore(max_rows=10)
+    store.extend([data(payload)])
+    assert sys.getrefcount(payload) > alone
+    store.extend(data(b"y") for _ in range(20))  # far fewer than the Ring's compaction point
+    assert sys.getrefcount(payload) == alone
