@@ -9,6 +9,7 @@ import socket
 import ssl
 import time
 from collections import deque
+from dataclasses import dataclass
 from enum import Enum
 from typing import BinaryIO
 
@@ -31,6 +32,17 @@ class State(Enum):
     HANDSHAKE = "handshake"
     OPEN = "open"
     CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """One connection as a list shows it: who, since when, bytes each way."""
+
+    conn: int
+    peer: str
+    since: float
+    bytes_in: int
+    bytes_out: int
 
 
 class StreamEngine(Engine):
@@ -88,6 +100,9 @@ class Stream:
         self._timeout: Timer | None = None
         self._addresses: list[tuple[socket.AddressFamily, tuple[str, int]]] = []
         self._last_error: OSError | None = None
+
+    def info(self) -> ConnectionInfo:
+        return ConnectionInfo(self.conn, self.peer, self.since, self.bytes_in, self.bytes_out)
 
     # ------------------------------------------------------------------ helpers
     def _trace(self, call: str, result: str = "") -> None:

@@ -11,12 +11,16 @@ from netlab.config import Family
 from netlab.engine import Timer
 from netlab.errors import NetLabError, explain
 from netlab.events import Error, Info
-from netlab.stream import State, Stream, StreamEngine
+from netlab.stream import ConnectionInfo, State, Stream, StreamEngine
 from netlab.tcp_config import PeriodicSend, TcpClientConfig
 from netlab.tls import client_context
 
-_FAMILIES = {Family.AUTO: socket.AF_UNSPEC, Family.DUAL: socket.AF_UNSPEC,
-             Family.IPV4: socket.AF_INET, Family.IPV6: socket.AF_INET6}  # fmt: skip
+_FAMILIES = {
+    Family.AUTO: socket.AF_UNSPEC,
+    Family.DUAL: socket.AF_UNSPEC,
+    Family.IPV4: socket.AF_INET,
+    Family.IPV6: socket.AF_INET6,
+}
 
 
 class TcpClients(StreamEngine):
@@ -58,6 +62,10 @@ class TcpClients(StreamEngine):
     def close(self, conn: int) -> None:
         self.loop.call_soon_threadsafe(self._with_stream, conn, lambda s: s.close("closed by you"))
 
+    def connection_list(self) -> list[ConnectionInfo]:
+        """A snapshot of the open connections, safe from any thread."""
+        return [s.info() for s in list(self._streams.values())]
+
     def is_open(self, conn: int) -> bool:
         stream = self._streams.get(conn)
         return stream is not None and stream.state is State.OPEN
@@ -90,11 +98,21 @@ class TcpClients(StreamEngine):
         options = [
             (config.nodelay, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1, "IPPROTO_TCP, TCP_NODELAY, 1"),
             (config.keepalive, socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1, "SOL_SOCKET, SO_KEEPALIVE, 1"),
-            (config.rcvbuf > 0, socket.SOL_SOCKET, socket.SO_RCVBUF, config.rcvbuf,
-             f"SOL_SOCKET, SO_RCVBUF, {config.rcvbuf}"),
-            (config.sndbuf > 0, socket.SOL_SOCKET, socket.SO_SNDBUF, config.sndbuf,
-             f"SOL_SOCKET, SO_SNDBUF, {config.sndbuf}"),
-        ]  # fmt: skip
+            (
+                config.rcvbuf > 0,
+                socket.SOL_SOCKET,
+                socket.SO_RCVBUF,
+                config.rcvbuf,
+                f"SOL_SOCKET, SO_RCVBUF, {config.rcvbuf}",
+            ),
+            (
+                config.sndbuf > 0,
+                socket.SOL_SOCKET,
+                socket.SO_SNDBUF,
+                config.sndbuf,
+                f"SOL_SOCKET, SO_SNDBUF, {config.sndbuf}",
+            ),
+        ]
         for wanted, level, option, value, text in options:
             if wanted:
                 stream.sock.setsockopt(level, option, value)
@@ -125,9 +143,13 @@ class TcpClients(StreamEngine):
         self._stop_periodic(conn, "")
         start = time.monotonic()
         self.emit(
-            Info(source=self.source, conn=conn, text=f"periodic send every {every.interval_ms} ms, "
-                 + (f"{every.count} times" if every.count else "until stopped"))
-        )  # fmt: skip
+            Info(
+                source=self.source,
+                conn=conn,
+                text=f"periodic send every {every.interval_ms} ms, "
+                + (f"{every.count} times" if every.count else "until stopped"),
+            )
+        )
         self._periodic_tick(conn, data, every, start, 0)
 
     def _periodic_tick(self, conn: int, data: bytes, every: PeriodicSend, start: float, done: int) -> None:

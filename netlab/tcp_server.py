@@ -6,27 +6,15 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from netlab.autoreply import first_match
 from netlab.codec import decode_lossless
 from netlab.config import Family, format_address
 from netlab.errors import NetLabError, explain
 from netlab.events import Error, Info, Listening, SocketCall
-from netlab.stream import Stream, StreamEngine, family_name
+from netlab.stream import ConnectionInfo, Stream, StreamEngine, family_name
 from netlab.tcp_config import ServerMode, TcpServerConfig
 from netlab.tls import server_context
-
-
-@dataclass(frozen=True)
-class ClientInfo:
-    """One connected client, as the client list shows it."""
-
-    conn: int
-    peer: str
-    since: float
-    bytes_in: int
-    bytes_out: int
 
 
 def daytime_text(now: float | None = None) -> bytes:
@@ -63,11 +51,9 @@ class TcpServer(StreamEngine):
     def disconnect_all(self) -> None:
         self.loop.call_soon_threadsafe(self._close_all, "disconnected by you")
 
-    def clients(self) -> list[ClientInfo]:
+    def clients(self) -> list[ConnectionInfo]:
         """A snapshot, safe from any thread."""
-        return [
-            ClientInfo(s.conn, s.peer, s.since, s.bytes_in, s.bytes_out) for s in list(self._clients.values())
-        ]
+        return [s.info() for s in list(self._clients.values())]
 
     # ------------------------------------------------------------------ loop thread
     def _trace(self, call: str, result: str = "") -> None:

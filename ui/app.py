@@ -18,7 +18,9 @@ def show_unexpected_error(kind: type[BaseException], value: BaseException, tb: T
     sys.stderr.write(details)
     if QApplication.instance() is None:
         return
-    box = QMessageBox(QMessageBox.Icon.Critical, "NetLab hit a bug", f"Something unexpected went wrong: {value}")
+    box = QMessageBox(
+        QMessageBox.Icon.Critical, "NetLab hit a bug", f"Something unexpected went wrong: {value}"
+    )
     box.setObjectName("unexpectedErrorDialog")
     box.setInformativeText("NetLab keeps running. Please report this with the details below.")
     box.setDetailedText(details)

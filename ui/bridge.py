@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
 from netlab.engine import Engine
-from netlab.events import Data, Event, SocketCall, Sink
+from netlab.events import Data, Event, Sink, SocketCall
 
 E = TypeVar("E", bound=Engine)
 
@@ -17,8 +18,39 @@ BATCH_INTERVAL_MS = 33
 MAX_PENDING_EVENTS = 200_000
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
+GC_INTERVAL_MS = 500
+
 # Runners whose thread has not finished yet: tests check that none is left behind.
 RUNNING: set[EngineRunner[Engine]] = set()
+
+_gc_timer: QTimer | None = None
+
+
+def collect_garbage_on_the_gui_thread() -> None:
+    """Turn off automatic cyclic GC and run it from a GUI-thread timer instead.
+
+    WORKAROUND for https://github.com/napari/napari/issues/1029: Python's cyclic GC runs on
+    whichever thread crosses the allocation threshold. An engine thread allocates a lot, and if it
+    collects a cycle holding a Qt wrapper, the QObject is destroyed off the GUI thread and Qt
+    crashes (seen here as a segfault in the test suite). Idempotent; needs a QCoreApplication.
+    """
+    global _gc_timer
+    app = QCoreApplication.instance()
+    if _gc_timer is not None or app is None:
+        return
+    gc.disable()
+    _gc_timer = QTimer(app)
+    _gc_timer.setInterval(GC_INTERVAL_MS)
+    _gc_timer.timeout.connect(_collect_due_generations)
+    _gc_timer.start()
+
+
+def _collect_due_generations() -> None:
+    """What automatic GC would have done by now: the oldest generation past its threshold."""
+    counts, thresholds = gc.get_count(), gc.get_threshold()
+    due = [generation for generation in range(3) if counts[generation] > thresholds[generation]]
+    if due:
+        gc.collect(due[-1])
 
 
 class _EngineThread(QThread):
@@ -48,6 +80,7 @@ class EngineRunner(QObject, Generic[E]):
 
     def __init__(self, make_engine: Callable[[Sink], E], parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_garbage_on_the_gui_thread()
         self._lock = threading.Lock()
         self._pending: list[Event] = []
         self._pending_bytes = 0

@@ -65,13 +65,13 @@ class LogModel(QAbstractTableModel):
         self._mono = mono_font()
 
     # ------------------------------------------------------------------ Qt model API
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
@@ -108,8 +108,8 @@ class LogModel(QAbstractTableModel):
             return f"+{event.mono - previous.mono:.6f}" if previous else "+0.000000"
         if column == 3:
             return arrow(direction_of(event))
-        if column == 4:
-            return connection_label(event)
+        if column == 4:  # each pane belongs to one engine, so its name would only repeat
+            return f"#{event.conn} {event.peer}".strip() if event.conn else event.peer
         if column == 5:
             return str(len(event.data)) if isinstance(event, Data) else ""
         return summary(event, self.filter.encoding)
@@ -188,14 +188,20 @@ class LogPane(QWidget):
         self.peer.addItem("All peers", "")
         self.direction = named(QComboBox(), f"{prefix}LogDirection", "Filter log by direction")
         self.direction.addItem("All directions", "")
-        for label, direction in (("Sent", Direction.SENT), ("Received", Direction.RECEIVED), ("System", Direction.SYSTEM)):
+        for label, direction in (
+            ("Sent", Direction.SENT),
+            ("Received", Direction.RECEIVED),
+            ("System", Direction.SYSTEM),
+        ):
             self.direction.addItem(label, direction.value)
         self.encoding = named(QComboBox(), f"{prefix}LogEncoding", "Decode data as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
         self.calls = named(QCheckBox("Socket calls"), f"{prefix}LogCalls", "Show socket-call rows")
         self.calls.setChecked(True)
-        self.pause = named(QToolButton(), f"{prefix}LogPause", "Pause the log view", "Freeze the view; nothing is lost")
+        self.pause = named(
+            QToolButton(), f"{prefix}LogPause", "Pause the log view", "Freeze the view; nothing is lost"
+        )
         self.pause.setText("Pause")
         self.pause.setCheckable(True)
         self.autoscroll = named(QToolButton(), f"{prefix}LogAutoscroll", "Auto-scroll")
@@ -206,10 +212,15 @@ class LogPane(QWidget):
         self.clear_button.setText("Clear")
         self.copy_button = named(QToolButton(), f"{prefix}LogCopy", "Copy selected rows")
         self.copy_button.setText("Copy")
-        self.save_button = named(QToolButton(), f"{prefix}LogSave", "Save the log", "Save as text, CSV or JSON Lines")
+        self.save_button = named(
+            QToolButton(), f"{prefix}LogSave", "Save the log", "Save as text, CSV or JSON Lines"
+        )
         self.save_button.setText("Save…")
         self.stream_button = named(
-            QToolButton(), f"{prefix}LogStream", "Stream everything to a file", "Also write every row to a JSON Lines file"
+            QToolButton(),
+            f"{prefix}LogStream",
+            "Stream everything to a file",
+            "Also write every row to a JSON Lines file",
         )
         self.stream_button.setText("Stream to file…")
         self.stream_button.setCheckable(True)
@@ -223,7 +234,6 @@ class LogPane(QWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.table.setAlternatingRowColors(False)
         self.table.setShowGrid(False)
         vertical = self.table.verticalHeader()
@@ -232,9 +242,17 @@ class LogPane(QWidget):
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 4)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
-        widths = (44, 152, 70, 76, 120, 46)
-        for column, width in enumerate(widths):
-            header.resizeSection(column, width)
+        metrics = self.table.fontMetrics()
+        samples = (
+            "99999",
+            "2026-11-21 23:59:59.999",
+            "+0.000000",
+            "← received",
+            "#99 127.0.0.1:65535",
+            "99999",
+        )
+        for column, sample in enumerate(samples):
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 14)
 
         self.hex_view = named(QPlainTextEdit(), f"{prefix}LogHex", "Hex dump of the selected row")
         self.text_view = named(QTextEdit(), f"{prefix}LogText", "Decoded text of the selected row")
@@ -251,8 +269,15 @@ class LogPane(QWidget):
             filters.addWidget(widget)
         filters.setStretch(0, 1)
         actions = QHBoxLayout()
-        for widget in (self.pause, self.autoscroll, self.clear_button, self.copy_button, self.save_button,
-                       self.stream_button, self.follow_button):  # fmt: skip
+        for widget in (
+            self.pause,
+            self.autoscroll,
+            self.clear_button,
+            self.copy_button,
+            self.save_button,
+            self.stream_button,
+            self.follow_button,
+        ):
             actions.addWidget(widget)
         actions.addStretch(1)
         actions.addWidget(self.status)
@@ -365,7 +390,9 @@ class LogPane(QWidget):
 
     @Slot()
     def _on_save_clicked(self) -> None:
-        path, chosen = QFileDialog.getSaveFileName(self, "Save the log", "netlab-log.txt", ";;".join(SAVE_FORMATS))
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Save the log", "netlab-log.txt", ";;".join(SAVE_FORMATS)
+        )
         if not path:
             return
         try:
@@ -380,7 +407,9 @@ class LogPane(QWidget):
         if not on:
             self.stop_streaming()
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Stream every row to", "netlab-stream.jsonl", "JSON Lines (*.jsonl)")
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Stream every row to", "netlab-stream.jsonl", "JSON Lines (*.jsonl)"
+        )
         if not path or not self.stream_to(path):
             self.stream_button.setChecked(False)
 
@@ -434,7 +463,7 @@ class LogPane(QWidget):
             self.hex_view.setPlainText("(no payload)")
             self.text_view.setPlainText(text)
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: Any) -> None:
         self.stop_streaming()
         super().closeEvent(event)
 
@@ -455,7 +484,9 @@ def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
 class FollowStreamDialog(QDialog):
     """One connection's whole conversation, sent in red and received in blue, like Wireshark's."""
 
-    def __init__(self, store: LogStore, source: str, conn: int, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: LogStore, source: str, conn: int, title: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Follow stream — {title}")
         self.setObjectName("followStreamDialog")

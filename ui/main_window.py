@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
                 pane.stop_streaming()
         return ended
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
         self.shutdown()
         event.accept()

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from netlab.autoreply import MACROS, MatchKind, Rule
 from netlab.config import ConfigError, Family
 from netlab.events import Closed, Error, Event, Listening, Opened, TlsInfo
+from netlab.stream import ConnectionInfo
 from netlab.tcp_client import TcpClients
 from netlab.tcp_config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp_server import TcpServer
@@ -46,6 +47,17 @@ def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "") -
     box.setRange(0, maximum)
     box.setValue(value)
     return box
+
+
+def refresh_byte_columns(tree: QTreeWidget, totals: list[ConnectionInfo], first_column: int) -> None:
+    """Bytes in and out per connection, into the two columns from first_column."""
+    by_conn = {info.conn: info for info in totals}
+    for i in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(i)
+        info = by_conn.get(item.data(0, Qt.ItemDataRole.UserRole))
+        if info is not None:
+            item.setText(first_column, human_bytes(info.bytes_in))
+            item.setText(first_column + 1, human_bytes(info.bytes_out))
 
 
 def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton:
@@ -66,14 +78,25 @@ class ServerPanel(QWidget):
         self.runner: EngineRunner[TcpServer] | None = None
         defaults = TcpServerConfig()
 
-        self.host = named(QComboBox(), "tcpServerHost", "Server address", "127.0.0.1 (this machine only), 0.0.0.0 or :: (every interface)")
+        self.host = named(
+            QComboBox(),
+            "tcpServerHost",
+            "Server address",
+            "127.0.0.1 (this machine only), 0.0.0.0 or :: (every interface)",
+        )
         self.host.setEditable(True)
         self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
         self.port = _spin(65535, defaults.port, "tcpServerPort", "Server port", "0 picks any free port")
         self.family = named(QComboBox(), "tcpServerFamily", "Address family")
         for label, family in (("IPv4", Family.IPV4), ("IPv6", Family.IPV6), ("Dual-stack", Family.DUAL)):
             self.family.addItem(label, family.value)
-        self.backlog = _spin(65535, defaults.backlog, "tcpServerBacklog", "Listen backlog", "listen(backlog): queued connections")
+        self.backlog = _spin(
+            65535,
+            defaults.backlog,
+            "tcpServerBacklog",
+            "Listen backlog",
+            "listen(backlog): queued connections",
+        )
         self.reuse = named(QCheckBox("SO_REUSEADDR"), "tcpServerReuse", "Reuse address")
         self.reuse.setChecked(defaults.reuse_addr)
         self.mode = named(QComboBox(), "tcpServerMode", "Server mode")
@@ -81,10 +104,17 @@ class ServerPanel(QWidget):
             self.mode.addItem(mode.label, mode.value)
         self.banner = named(QLineEdit(), "tcpServerBanner", "Banner text")
         self.banner.setPlaceholderText("Welcome from HOST:PORT")
-        self.quit_words = named(QLineEdit(), "tcpServerQuitWords", "Quit words", "Close a client that sends one of these, e.g. exit, q")
+        self.quit_words = named(
+            QLineEdit(),
+            "tcpServerQuitWords",
+            "Quit words",
+            "Close a client that sends one of these, e.g. exit, q",
+        )
         self.quit_words.setPlaceholderText("e.g. exit, q")
         self.tls = named(QCheckBox("TLS"), "tcpServerTls", "Use TLS")
-        self.self_signed = named(QCheckBox("Self-signed"), "tcpServerSelfSigned", "Generate a self-signed certificate")
+        self.self_signed = named(
+            QCheckBox("Self-signed"), "tcpServerSelfSigned", "Generate a self-signed certificate"
+        )
         self.self_signed.setChecked(True)
         self.cert_file = named(QLineEdit(), "tcpServerCert", "Certificate file")
         self.cert_file.setPlaceholderText("certificate.pem")
@@ -92,8 +122,12 @@ class ServerPanel(QWidget):
         self.key_file.setPlaceholderText("key.pem")
         self.browse_cert = _button("…", "tcpServerBrowseCert", "Choose certificate file")
         self.browse_key = _button("…", "tcpServerBrowseKey", "Choose key file")
-        self.trace = named(QCheckBox("Show socket calls"), "tcpServerTrace", "Show socket calls",
-                           "Log bind, listen, accept, recv, send, close as they happen")  # fmt: skip
+        self.trace = named(
+            QCheckBox("Show socket calls"),
+            "tcpServerTrace",
+            "Show socket calls",
+            "Log bind, listen, accept, recv, send, close as they happen",
+        )
         self.start_button = _button("Start", "tcpServerStart", "Start server")
         self.stop_button = _button("Stop", "tcpServerStop", "Stop server")
         self.stop_button.setEnabled(False)
@@ -134,10 +168,16 @@ class ServerPanel(QWidget):
         self.form_error = QLabel()
         self.form_error.setObjectName("tcpServerFormError")
         self.marks = FieldMarks(
-            {"host": self.host, "port": self.port, "backlog": self.backlog, "rules": self.rules,
-             "cert_file": self.cert_file, "key_file": self.key_file},
+            {
+                "host": self.host,
+                "port": self.port,
+                "backlog": self.backlog,
+                "rules": self.rules,
+                "cert_file": self.cert_file,
+                "key_file": self.key_file,
+            },
             self.form_error,
-        )  # fmt: skip
+        )
 
         form = QGridLayout()
         form.addWidget(QLabel("Host"), 0, 0)
@@ -155,7 +195,14 @@ class ServerPanel(QWidget):
         form.addWidget(QLabel("Quit words"), 3, 0)
         form.addWidget(self.quit_words, 3, 1, 1, 4)
         tls_row = QHBoxLayout()
-        for widget in (self.tls, self.self_signed, self.cert_file, self.browse_cert, self.key_file, self.browse_key):
+        for widget in (
+            self.tls,
+            self.self_signed,
+            self.cert_file,
+            self.browse_cert,
+            self.key_file,
+            self.browse_key,
+        ):
             tls_row.addWidget(widget)
         form.addLayout(tls_row, 4, 0, 1, 5)
         buttons = QHBoxLayout()
@@ -199,7 +246,9 @@ class ServerPanel(QWidget):
         self.self_signed.toggled.connect(self._on_tls_changed)
         self.browse_cert.clicked.connect(lambda: self._browse(self.cert_file, "Choose the certificate"))
         self.browse_key.clicked.connect(lambda: self._browse(self.key_file, "Choose the private key"))
-        self.add_rule_button.clicked.connect(lambda: self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n"))
+        self.add_rule_button.clicked.connect(
+            lambda: self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n")
+        )
         self.remove_rule_button.clicked.connect(self._remove_rule)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
@@ -237,7 +286,11 @@ class ServerPanel(QWidget):
             assert isinstance(kind, QComboBox)
             pattern, reply = self.rules.item(row, 1), self.rules.item(row, 2)
             rules.append(
-                Rule(MatchKind(kind.currentData()), pattern.text() if pattern else "", reply.text() if reply else "")
+                Rule(
+                    MatchKind(kind.currentData()),
+                    pattern.text() if pattern else "",
+                    reply.text() if reply else "",
+                )
             )
         return tuple(rules)
 
@@ -247,7 +300,9 @@ class ServerPanel(QWidget):
         rules = self._rules() if mode is ServerMode.RULES else ()
         tls = None
         if self.tls.isChecked():
-            tls = TlsServerSettings(self.cert_file.text().strip(), self.key_file.text().strip(), self.self_signed.isChecked())
+            tls = TlsServerSettings(
+                self.cert_file.text().strip(), self.key_file.text().strip(), self.self_signed.isChecked()
+            )
         quit_words = tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip())
         return TcpServerConfig(
             host=self.host.currentText().strip(),
@@ -281,7 +336,9 @@ class ServerPanel(QWidget):
             widget.setEnabled(files)
 
     def _browse(self, field: QLineEdit, title: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, title, field.text(), "PEM files (*.pem *.crt *.key);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, title, field.text(), "PEM files (*.pem *.crt *.key);;All files (*)"
+        )
         if path:
             field.setText(path)
 
@@ -314,14 +371,32 @@ class ServerPanel(QWidget):
     def _set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        for widget in (self.host, self.port, self.family, self.backlog, self.reuse, self.mode, self.banner,
-                       self.quit_words, self.tls, self.rules, self.add_rule_button, self.remove_rule_button):  # fmt: skip
+        for widget in (
+            self.host,
+            self.port,
+            self.family,
+            self.backlog,
+            self.reuse,
+            self.mode,
+            self.banner,
+            self.quit_words,
+            self.tls,
+            self.rules,
+            self.add_rule_button,
+            self.remove_rule_button,
+        ):
             widget.setEnabled(not running)
         if not running:
             self._on_tls_changed()
             self._on_mode_changed()
         else:
-            for widget in (self.self_signed, self.cert_file, self.key_file, self.browse_cert, self.browse_key):
+            for widget in (
+                self.self_signed,
+                self.cert_file,
+                self.key_file,
+                self.browse_cert,
+                self.browse_key,
+            ):
                 widget.setEnabled(False)
         for widget in (self.kick_button, self.kick_all_button, self.send_button):
             widget.setEnabled(running)
@@ -335,7 +410,15 @@ class ServerPanel(QWidget):
                 self.state.setText(f"Listening on {host}:{event.port}")
                 self.status.emit(f"TCP server listening on {host}:{event.port}")
             elif isinstance(event, Opened):
-                item = QTreeWidgetItem([str(event.conn), event.peer, time.strftime("%H:%M:%S", time.localtime(event.wall)), "0 B", "0 B"])
+                item = QTreeWidgetItem(
+                    [
+                        str(event.conn),
+                        event.peer,
+                        time.strftime("%H:%M:%S", time.localtime(event.wall)),
+                        "0 B",
+                        "0 B",
+                    ]
+                )
                 item.setData(0, Qt.ItemDataRole.UserRole, event.conn)
                 self.clients.addTopLevelItem(item)
             elif isinstance(event, TlsInfo):
@@ -345,7 +428,9 @@ class ServerPanel(QWidget):
                     if self.clients.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == event.conn:
                         self.clients.takeTopLevelItem(i)
                         break
-            elif isinstance(event, Error) and not event.conn and self.runner and not self.runner.engine.address:
+            elif (
+                isinstance(event, Error) and not event.conn and self.runner and not self.runner.engine.address
+            ):
                 self.state.setText(f"Not started: {event.message}")
 
     @Slot()
@@ -367,13 +452,7 @@ class ServerPanel(QWidget):
         engine = self.runner.engine
         self.counters.show_counters(engine.counters())
         self.log.note_bridge_drops(self.runner.dropped)
-        totals = {c.conn: c for c in engine.clients()}
-        for i in range(self.clients.topLevelItemCount()):
-            item = self.clients.topLevelItem(i)
-            info = totals.get(item.data(0, Qt.ItemDataRole.UserRole))
-            if info is not None:
-                item.setText(3, human_bytes(info.bytes_in))
-                item.setText(4, human_bytes(info.bytes_out))
+        refresh_byte_columns(self.clients, engine.clients(), 3)
 
     @Slot(bool)
     def _on_trace_toggled(self, on: bool) -> None:
@@ -452,29 +531,47 @@ class ClientPanel(QWidget):
         self.timeout.setRange(0.1, 3600)
         self.timeout.setValue(defaults.connect_timeout)
         self.timeout.setSuffix(" s")
-        self.nodelay = named(QCheckBox("TCP_NODELAY"), "tcpClientNodelay", "TCP_NODELAY", "Send small writes at once (no Nagle)")
+        self.nodelay = named(
+            QCheckBox("TCP_NODELAY"),
+            "tcpClientNodelay",
+            "TCP_NODELAY",
+            "Send small writes at once (no Nagle)",
+        )
         self.keepalive = named(QCheckBox("SO_KEEPALIVE"), "tcpClientKeepalive", "SO_KEEPALIVE")
         self.rcvbuf = _spin(2**30, 0, "tcpClientRcvbuf", "SO_RCVBUF bytes", "0 keeps the system default")
         self.sndbuf = _spin(2**30, 0, "tcpClientSndbuf", "SO_SNDBUF bytes", "0 keeps the system default")
         self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
-        self.insecure = named(QCheckBox("Allow self-signed"), "tcpClientAllowSelfSigned", "Allow self-signed certificates",
-                              "Accept any certificate: for lab servers with self-signed certificates")  # fmt: skip
+        self.insecure = named(
+            QCheckBox("Allow self-signed"),
+            "tcpClientAllowSelfSigned",
+            "Allow self-signed certificates",
+            "Accept any certificate: for lab servers with self-signed certificates",
+        )
         self.trace = named(QCheckBox("Show socket calls"), "tcpClientTrace", "Show socket calls")
         self.connect_button = _button("Connect", "tcpClientConnect", "Open a new connection")
         self.form_error = QLabel()
         self.form_error.setObjectName("tcpClientFormError")
         self.marks = FieldMarks(
-            {"host": self.host, "port": self.port, "connect_timeout": self.timeout, "rcvbuf": self.rcvbuf,
-             "sndbuf": self.sndbuf},
+            {
+                "host": self.host,
+                "port": self.port,
+                "connect_timeout": self.timeout,
+                "rcvbuf": self.rcvbuf,
+                "sndbuf": self.sndbuf,
+            },
             self.form_error,
-        )  # fmt: skip
+        )
 
         self.connections = named(QTreeWidget(), "tcpClientConnections", "Client connections")
         self.connections.setHeaderLabels(["#", "Remote", "Local", "State", "In", "Out"])
         self.connections.setRootIsDecorated(False)
         self.connections.setFixedHeight(96)
-        self.half_close_button = _button("Half-close", "tcpClientHalfClose", "Half-close: shutdown(SHUT_WR)",
-                                         "Send our FIN; we can still receive")  # fmt: skip
+        self.half_close_button = _button(
+            "Half-close",
+            "tcpClientHalfClose",
+            "Half-close: shutdown(SHUT_WR)",
+            "Send our FIN; we can still receive",
+        )
         self.close_button = _button("Close", "tcpClientClose", "Close the selected connection")
         self.payload = PayloadEditor("tcpClient")
         self.send_button = _button("Send", "tcpClientSend", "Send on the selected connection")
@@ -482,7 +579,9 @@ class ClientPanel(QWidget):
         self.periodic_ms = _spin(86_400_000, 1000, "tcpClientPeriodicMs", "Periodic interval in ms")
         self.periodic_ms.setMinimum(1)
         self.periodic_ms.setSuffix(" ms")
-        self.periodic_count = _spin(10**9, 0, "tcpClientPeriodicCount", "Periodic count", "0 sends until you stop it")
+        self.periodic_count = _spin(
+            10**9, 0, "tcpClientPeriodicCount", "Periodic count", "0 sends until you stop it"
+        )
         self.periodic_count.setSpecialValueText("until stopped")
         self.periodic_button = _button("Start periodic", "tcpClientPeriodic", "Start periodic send")
         self.periodic_button.setCheckable(True)
@@ -688,9 +787,7 @@ class ClientPanel(QWidget):
             elif isinstance(event, TlsInfo):
                 item.setText(3, f"open, {event.version}")
                 self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
-            elif isinstance(event, Closed):
-                self.connections.takeTopLevelItem(self.connections.indexOfTopLevelItem(item))
-            elif isinstance(event, Error) and item.text(3) == "connecting…":
+            elif isinstance(event, Closed) or (isinstance(event, Error) and item.text(3) == "connecting…"):
                 self.connections.takeTopLevelItem(self.connections.indexOfTopLevelItem(item))
         self._on_selection_changed()
 
@@ -714,9 +811,12 @@ class ClientPanel(QWidget):
 
     @Slot()
     def _refresh_counters(self) -> None:
-        if self.runner is not None:
-            self.counters.show_counters(self.runner.engine.counters())
-            self.log.note_bridge_drops(self.runner.dropped)
+        if self.runner is None:
+            return
+        engine = self.runner.engine
+        self.counters.show_counters(engine.counters())
+        self.log.note_bridge_drops(self.runner.dropped)
+        refresh_byte_columns(self.connections, engine.connection_list(), 4)
 
     @Slot(bool)
     def _on_trace_toggled(self, on: bool) -> None:

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QSizePolicy,
     QVBoxLayout,
@@ -88,10 +87,17 @@ class PayloadEditor(QWidget):
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
         self.eol = named(QComboBox(), f"{prefix}PayloadEol", "Line ending")
-        for label, value in (("No line ending", LineEnding.NONE), ("LF \\n", LineEnding.LF), ("CRLF \\r\\n", LineEnding.CRLF)):
+        for label, value in (
+            ("No line ending", LineEnding.NONE),
+            ("LF \\n", LineEnding.LF),
+            ("CRLF \\r\\n", LineEnding.CRLF),
+        ):
             self.eol.addItem(label, value.value)
         self.escapes = named(
-            QCheckBox("Escapes"), f"{prefix}PayloadEscapes", "Read escapes", r"Read \r \n \t \0 \\ and \xNN in the text"
+            QCheckBox("Escapes"),
+            f"{prefix}PayloadEscapes",
+            "Read escapes",
+            r"Read \r \n \t \0 \\ and \xNN in the text",
         )
         self.text = named(QPlainTextEdit(), f"{prefix}PayloadText", "Data to send")
         self.text.setPlaceholderText("Type the data to send (Ctrl+Enter sends)")
@@ -194,8 +200,10 @@ class CountersBar(QLabel):
         self._last = (now, counters)
         text = (
             f"Connections: {counters.connections}   "
-            f"In: {counters.messages_in:,} msgs, {human_bytes(counters.bytes_in)} ({human_bytes(rate_in)}/s)   "
-            f"Out: {counters.messages_out:,} msgs, {human_bytes(counters.bytes_out)} ({human_bytes(rate_out)}/s)"
+            f"In: {counters.messages_in:,} msgs, {human_bytes(counters.bytes_in)} "
+            f"({human_bytes(rate_in)}/s)   "
+            f"Out: {counters.messages_out:,} msgs, {human_bytes(counters.bytes_out)} "
+            f"({human_bytes(rate_out)}/s)"
         )
         if counters.dropped_bytes:
             text += f"   Dropped for slow peers: {human_bytes(counters.dropped_bytes)}"

@@ -85,7 +85,9 @@ def baseline_server_process() -> None:
 
 
 def measure_baseline(total: int) -> dict[str, float]:
-    process = subprocess.Popen([sys.executable, __file__, "--baseline-server"], stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--baseline-server"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline())
@@ -145,8 +147,13 @@ def measure_netlab(total: int) -> dict[str, float]:
     window.shutdown()
     window.close()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {**result["client"], "max_stall_ms": stall["max"], "peak_rss_mb": peak_rss_mb,
-            "log_rows": rows, "log_dropped": dropped}  # fmt: skip
+    return {
+        **result["client"],
+        "max_stall_ms": stall["max"],
+        "peak_rss_mb": peak_rss_mb,
+        "log_rows": rows,
+        "log_dropped": dropped,
+    }
 
 
 def main() -> None:

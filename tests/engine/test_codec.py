@@ -115,7 +115,9 @@ def test_line_endings(eol: LineEnding, tail: bytes) -> None:
 @pytest.mark.parametrize("name", list(ENCODINGS))
 def test_every_encoding_round_trips_its_own_text(name: str) -> None:
     codec = ENCODINGS[name]
-    text = {"GBK": "中文", "GB18030": "中文", "Big5": "中文", "Latin-1": "café", "ASCII": "hi"}.get(name, "中é")
+    text = {"GBK": "中文", "GB18030": "中文", "Big5": "中文", "Latin-1": "café", "ASCII": "hi"}.get(
+        name, "中é"
+    )
     assert decode_lossless(text.encode(codec), codec) == text
 
 

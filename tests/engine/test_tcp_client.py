@@ -1,4 +1,4 @@
-"""The client engine against plain threaded servers written here: send, receive, half-close, periodic, files."""
+"""The client engine against plain threaded servers: send, receive, half-close, periodic, files."""
 
 from __future__ import annotations
 
@@ -166,7 +166,7 @@ def test_several_connections_at_once(clients: TcpClients, recorder: Recorder) ->
     for conn in conns:
         clients.send(conn, f"to {conn}".encode())
         clients.half_close(conn)
-    for server, conn in zip(servers, conns):
+    for server, conn in zip(servers, conns, strict=False):
         assert server.got_eof.wait(WAIT)
         server.close()
         assert server.received == f"to {conn}".encode()

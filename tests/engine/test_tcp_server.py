@@ -14,7 +14,7 @@ from netlab.events import Closed, Direction, Error, Listening, Opened, SocketCal
 from netlab.tcp_config import ServerMode, TcpServerConfig
 from netlab.tcp_server import TcpServer
 
-from .conftest import Recorder, eventually, connect, recv_exactly, recv_until_closed, running
+from .conftest import Recorder, connect, eventually, recv_exactly, recv_until_closed, running
 
 
 def start(recorder: Recorder, **options: object) -> TcpServer:
@@ -75,7 +75,7 @@ def test_chat_relays_to_every_other_client(recorder: Recorder) -> None:
         alice, bob, carol = (connect(port) for _ in range(3))
         recorder.wait_for(lambda e: isinstance(e, Opened) and e.conn == 3)
         alice.sendall(b"hi all\n")
-        alice_name = "127.0.0.1:%d" % alice.getsockname()[1]
+        alice_name = f"127.0.0.1:{alice.getsockname()[1]}"
         expected = f"[{alice_name}] hi all\n".encode()
         assert recv_exactly(bob, len(expected)) == expected
         assert recv_exactly(carol, len(expected)) == expected

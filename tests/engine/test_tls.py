@@ -58,7 +58,7 @@ def test_netlab_client_verifies_with_a_ca_and_logs_version_and_cipher(
         port = tls_port(server_events)
         assert isinstance(clients, TcpClients)
         conn = clients.open(TcpClientConfig(port=port, tls=True, ca_file=ca_file))
-        recorder.wait_for(lambda e: isinstance(e, TlsInfo) or isinstance(e, Error))
+        recorder.wait_for(lambda e: isinstance(e, (TlsInfo, Error)))
         clients.send(conn, b"over TLS")
         recorder.wait_for(lambda e: isinstance(e, Data) and e.direction is Direction.RECEIVED)
     assert not recorder.of(Error)

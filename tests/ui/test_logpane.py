@@ -18,10 +18,28 @@ from ui.logpane import FollowStreamDialog, LogPane
 def conversation_events() -> list[Event]:
     return [
         Opened(source="server", conn=1, peer="127.0.0.1:5001", local="127.0.0.1:9000"),
-        Data(source="server", conn=1, peer="127.0.0.1:5001", direction=Direction.RECEIVED, data=b"GET / HTTP/1.0\r\n\r\n"),
-        Data(source="server", conn=1, peer="127.0.0.1:5001", direction=Direction.SENT, data=b"HTTP/1.0 200 OK\r\n"),
+        Data(
+            source="server",
+            conn=1,
+            peer="127.0.0.1:5001",
+            direction=Direction.RECEIVED,
+            data=b"GET / HTTP/1.0\r\n\r\n",
+        ),
+        Data(
+            source="server",
+            conn=1,
+            peer="127.0.0.1:5001",
+            direction=Direction.SENT,
+            data=b"HTTP/1.0 200 OK\r\n",
+        ),
         Opened(source="server", conn=2, peer="127.0.0.1:5002", local="127.0.0.1:9000"),
-        Data(source="server", conn=2, peer="127.0.0.1:5002", direction=Direction.RECEIVED, data="你好".encode("gbk") + b"\xff"),
+        Data(
+            source="server",
+            conn=2,
+            peer="127.0.0.1:5002",
+            direction=Direction.RECEIVED,
+            data="你好".encode("gbk") + b"\xff",
+        ),
         Error(source="server", conn=2, peer="127.0.0.1:5002", message="boom", hint="do this"),
     ]
 
@@ -95,7 +113,9 @@ def test_follow_stream_shows_one_conversation_in_red_and_blue(qtbot: QtBot) -> N
     assert "sent 17 bytes" in dialog.summary.text() and "received 18 bytes" in dialog.summary.text()
     pane.table.selectRow(1)
     pane.follow_selected()
-    opened = [w for w in QApplication.topLevelWidgets() if isinstance(w, FollowStreamDialog) and w.isVisible()]
+    opened = [
+        w for w in QApplication.topLevelWidgets() if isinstance(w, FollowStreamDialog) and w.isVisible()
+    ]
     assert opened
     for window in opened:
         window.close()
@@ -115,7 +135,9 @@ def test_copy_save_and_stream(qtbot: QtBot, tmp_path: Path) -> None:
     assert rows[2][3] == "received" and rows[2][6] == "GET / HTTP/1.0\r\n\r\n"
     pane.add_events([Info(text="after")])
     pane.stop_streaming()
-    streamed = [json.loads(line) for line in (tmp_path / "stream.jsonl").read_text(encoding="utf-8").splitlines()]
+    streamed = [
+        json.loads(line) for line in (tmp_path / "stream.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     assert len(streamed) == 7 and streamed[-1]["text"] == "after"
 
 

@@ -36,7 +36,9 @@ def states(tree: QTreeWidget) -> list[str]:
 
 
 def payloads(pane: LogPane, direction: Direction) -> list[bytes]:
-    return [r.event.data for r in pane.model.rows if isinstance(r.event, Data) and r.event.direction is direction]
+    return [
+        r.event.data for r in pane.model.rows if isinstance(r.event, Data) and r.event.direction is direction
+    ]
 
 
 def test_server_two_clients_messages_kick_and_stop(qtbot: QtBot, window: MainWindow) -> None:
@@ -53,7 +55,10 @@ def test_server_two_clients_messages_kick_and_stop(qtbot: QtBot, window: MainWin
     client.payload.text.setPlainText("0x74 77 6f")
     qtbot.mouseClick(client.send_button, Qt.MouseButton.LeftButton)
 
-    qtbot.waitUntil(lambda: sorted(payloads(client.log, Direction.RECEIVED)) == [b"hello from one", b"two"], timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: sorted(payloads(client.log, Direction.RECEIVED)) == [b"hello from one", b"two"],
+        timeout=WAIT_MS,
+    )
     assert sorted(payloads(client.log, Direction.SENT)) == [b"hello from one", b"two"]
     qtbot.waitUntil(lambda: len(payloads(server.log, Direction.SENT)) == 2, timeout=WAIT_MS)
     assert sorted(payloads(server.log, Direction.RECEIVED)) == [b"hello from one", b"two"]
@@ -61,7 +66,11 @@ def test_server_two_clients_messages_kick_and_stop(qtbot: QtBot, window: MainWin
     # Wireshark colours: sent red, received blue, system grey.
     model = client.log.model
     colour = {
-        r.event.direction if isinstance(r.event, Data) else Direction.SYSTEM: model.data(model.index(i, 6), Qt.ItemDataRole.ForegroundRole).color().name()
+        r.event.direction if isinstance(r.event, Data) else Direction.SYSTEM: model.data(
+            model.index(i, 6), Qt.ItemDataRole.ForegroundRole
+        )
+        .color()
+        .name()
         for i, r in enumerate(model.rows)
         if not isinstance(r.event, Error)
     }
@@ -105,7 +114,9 @@ def test_periodic_send_from_the_tab(qtbot: QtBot, window: MainWindow) -> None:
     client.periodic_ms.setValue(10)
     client.periodic_count.setValue(5)
     qtbot.mouseClick(client.periodic_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: sum(len(p) for p in payloads(server.log, Direction.RECEIVED)) == 20, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: sum(len(p) for p in payloads(server.log, Direction.RECEIVED)) == 20, timeout=WAIT_MS
+    )
 
 
 def test_bad_form_input_is_flagged_at_the_field(qtbot: QtBot, window: MainWindow) -> None:
@@ -145,7 +156,9 @@ def test_port_in_use_shows_plain_words_in_log_and_status_bar(qtbot: QtBot, windo
         port = taken.getsockname()[1]
         server.port.setValue(port)
         server.reuse.setChecked(False)
-        with qtbot.waitSignal(server.status, timeout=WAIT_MS, check_params_cb=lambda text: "already in use" in text):
+        with qtbot.waitSignal(
+            server.status, timeout=WAIT_MS, check_params_cb=lambda text: "already in use" in text
+        ):
             qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: server.runner is None, timeout=WAIT_MS)
     errors = [r.event for r in server.log.model.rows if isinstance(r.event, Error)]

@@ -1,0 +1,85 @@
+"""Remake the README's screenshots: python tests/screenshots.py (offscreen; no display needed).
+
+Starts the real window, runs a little traffic on loopback, and saves one PNG per tab in
+resources/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from ui.app import create_app  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+OUT = ROOT / "resources" / "screenshots"
+
+
+def settle(app: QApplication, until: object = None, seconds: float = 3.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if callable(until) and until():
+            return
+        time.sleep(0.01)
+
+
+def tcp(app: QApplication, window: MainWindow) -> None:
+    server, client = window.tcp.server, window.tcp.client
+    server.port.setValue(0)
+    server.trace.setChecked(True)
+    server.start()
+    settle(app, lambda: server.state.text().startswith("Listening"))
+    client.port.setValue(int(server.state.text().rsplit(":", 1)[1]))
+    client.open_connection()
+    client.open_connection()
+    settle(
+        app,
+        lambda: (
+            client.connections.topLevelItemCount() == 2
+            and client.connections.topLevelItem(1).text(3) == "open"
+        ),
+    )
+    client.payload.eol.setCurrentIndex(client.payload.eol.findData("crlf"))
+    for index, text in ((0, "Hello, NetLab!"), (1, "GET / HTTP/1.1"), (0, "Grüße, TCP")):
+        client.connections.setCurrentItem(client.connections.topLevelItem(index))
+        client.payload.text.setPlainText(text)
+        client.send()
+        settle(app, seconds=0.2)
+    client.payload.text.setPlainText("Hello again")
+    settle(app, seconds=1.2)
+    for pane in (server.log, client.log):
+        pane.table.selectRow(pane.model.rowCount() - 1)
+    client.log.table.selectRow(
+        next(i for i, r in enumerate(client.log.model.rows) if hasattr(r.event, "data"))
+    )
+
+
+def main() -> None:
+    app = create_app([])
+    app.setOrganizationName("NetLabScreenshots")
+    window = MainWindow()
+    window.resize(1600, 980)
+    window.show()
+    OUT.mkdir(parents=True, exist_ok=True)
+    for index, (name, prepare) in enumerate((("tcp", tcp),)):
+        window.tabs.setCurrentIndex(index)
+        prepare(app, window)
+        settle(app, seconds=0.3)
+        path = OUT / f"{name}.png"
+        window.grab().save(str(path))
+        print(f"saved {path.relative_to(ROOT)}")
+    window.shutdown()
+    window.close()
+
+
+if __name__ == "__main__":
+    main()
