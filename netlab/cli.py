@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import queue
 import signal
 import sys
@@ -15,8 +16,10 @@ from types import FrameType
 from netlab import __version__
 from netlab.codec import CodecError, LineEnding, Payload, hexdump
 from netlab.config import ConfigError, Family
-from netlab.events import Closed, Data, Error, Event, Listening, Opened, Stopped, direction_of
-from netlab.present import arrow, connection_label, format_time, summary
+from netlab.engine import Engine
+from netlab.events import Closed, Data, Error, Event, HttpExchange, Listening, Opened, Stopped, direction_of
+from netlab.file_server import FileServer, FileServerConfig
+from netlab.present import access_line, arrow, connection_label, format_time, summary
 from netlab.tcp_client import TcpClients
 from netlab.tcp_config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp_server import TcpServer
@@ -67,6 +70,26 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--tls", action="store_true", help="connect with TLS")
     client.add_argument("--insecure", action="store_true", help="with --tls, accept self-signed certificates")
     client.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
+    serve = commands.add_parser(
+        "serve", help="serve a folder over HTTP, safely (python -m http.server, grown up)"
+    )
+    serve.add_argument("dir", nargs="?", default=".", help="the folder to share (default: this one)")
+    serve.add_argument(
+        "--bind", default=FileServerConfig.host, help="address (default %(default)s; 0.0.0.0 = LAN)"
+    )
+    serve.add_argument(
+        "--port", type=int, default=FileServerConfig.port, help="0 = any free port (default %(default)s)"
+    )
+    serve.add_argument("--upload", action="store_true", help="allow uploads from the listing page")
+    serve.add_argument(
+        "--max-upload",
+        type=int,
+        default=FileServerConfig.max_upload_mb,
+        metavar="MB",
+        help="largest upload in MB (default %(default)s)",
+    )
+    serve.add_argument("--auth", metavar="USER:PASS", default="", help="ask for this user name and password")
+    serve.add_argument("--show-hidden", action="store_true", help="list and serve dot-files too")
     return parser
 
 
@@ -77,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "tcp-server":
             return _tcp_server(args)
+        if args.command == "serve":
+            return _serve(args)
         return _tcp_client(args)
     except (ConfigError, CodecError) as exc:
         hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
@@ -135,15 +160,50 @@ def _tcp_server(args: argparse.Namespace) -> int:
         elif not isinstance(event, Stopped):
             print(event_line(event), flush=True)
 
-    server = TcpServer(config, sink)
+    return _run_until_signal(TcpServer(config, sink)) or (1 if failed else 0)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = FileServerConfig(
+        root=args.dir,
+        host=args.bind,
+        port=args.port,
+        upload=args.upload,
+        max_upload_mb=args.max_upload,
+        auth=args.auth,
+        show_hidden=args.show_hidden,
+    )
+    failed = False
+
+    def sink(event: Event) -> None:
+        nonlocal failed
+        if isinstance(event, Listening):
+            host = f"[{event.host}]" if ":" in event.host else event.host
+            print(f"serving {os.path.abspath(config.root)} on http://{host}:{event.port}/", flush=True)
+        elif isinstance(event, HttpExchange):
+            print(access_line(event), flush=True)
+        elif isinstance(event, Error):
+            failed = failed or server.address is None
+            print(
+                f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""),
+                file=sys.stderr,
+                flush=True,
+            )
+
+    server = FileServer(config, sink)
+    return _run_until_signal(server) or (1 if failed else 0)
+
+
+def _run_until_signal(engine: Engine) -> int:
+    """Run an engine on this thread until Ctrl-C or SIGTERM; 0 once it has stopped cleanly."""
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        server.stop()
+        engine.stop()
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    server.run()
-    return 1 if failed else 0
+    engine.run()
+    return 0
 
 
 def _tcp_client(args: argparse.Namespace) -> int:

@@ -105,6 +105,30 @@ class Loop:
         self._wake_w.close()
 
 
+class Registered:
+    """A socket in a loop's selector that changes what it waits for: READ, WRITE, both, or nothing."""
+
+    def __init__(self, loop: Loop, sock: socket.socket) -> None:
+        self._loop = loop
+        self.sock = sock
+        self._interest = 0
+
+    def _on_ready(self, mask: int) -> None:
+        raise NotImplementedError
+
+    def _set_interest(self, wanted: int) -> None:
+        if wanted == self._interest:
+            return
+        selector = self._loop.selector
+        if self._interest == 0:
+            selector.register(self.sock, wanted, self._on_ready)
+        elif wanted == 0:
+            selector.unregister(self.sock)
+        else:
+            selector.modify(self.sock, wanted, self._on_ready)
+        self._interest = wanted
+
+
 @dataclass(frozen=True)
 class Counters:
     """A snapshot of an engine's totals; rates come from the difference of two snapshots."""

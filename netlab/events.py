@@ -94,6 +94,17 @@ class Error(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HttpExchange(Event):
+    """One HTTP request and the response to it, as an access log shows it."""
+
+    method: str
+    target: str
+    status: int
+    bytes_sent: int
+    duration: float  # seconds from the request head to the last byte of the response
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Stopped(Event):
     """The engine's run() is about to return."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 from netlab.codec import decode_lossless, preview
@@ -11,6 +12,7 @@ from netlab.events import (
     Direction,
     Error,
     Event,
+    HttpExchange,
     Info,
     Listening,
     Opened,
@@ -18,6 +20,13 @@ from netlab.events import (
     Stopped,
     TlsInfo,
 )
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Control characters as \\xNN, so what a peer sends cannot forge a log line."""
+    return _CONTROLS.sub(lambda m: f"\\x{ord(m[0]):02x}", text)
 
 
 def format_time(wall: float) -> str:
@@ -62,6 +71,11 @@ def summary(event: Event, encoding: str = "utf-8", limit: int = 120) -> str:
         return f"TLS handshake done: {event.version}, cipher {event.cipher}"
     if isinstance(event, Error):
         return f"error: {event.message}" + (f" — {event.hint}" if event.hint else "")
+    if isinstance(event, HttpExchange):
+        return (
+            f"{event.method} {printable(event.target)} → {event.status}, "
+            f"{event.bytes_sent:,} bytes, {event.duration * 1000:.1f} ms"
+        )
     if isinstance(event, Stopped):
         return "stopped"
     return type(event).__name__
@@ -72,6 +86,14 @@ def full_text(event: Event, encoding: str = "utf-8") -> str:
     if isinstance(event, Data):
         return decode_lossless(event.data, encoding)
     return summary(event, encoding, limit=10**9)
+
+
+def access_line(event: HttpExchange) -> str:
+    """One access-log line: time, client, "METHOD target", status, bytes, milliseconds."""
+    return (
+        f'{format_time(event.wall)}  {event.peer}  "{event.method} {printable(event.target)}"  '
+        f"{event.status}  {event.bytes_sent}  {event.duration * 1000:.1f} ms"
+    )
 
 
 def kind(event: Event) -> str:
@@ -88,6 +110,7 @@ _KINDS = {
     Closed: "closed",
     TlsInfo: "tls",
     Error: "error",
+    HttpExchange: "http",
     Stopped: "stopped",
 }
 

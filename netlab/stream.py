@@ -14,7 +14,7 @@ from enum import Enum
 from typing import BinaryIO
 
 from netlab.config import format_address
-from netlab.engine import Engine, Timer
+from netlab.engine import Engine, Registered, Timer
 from netlab.errors import explain
 from netlab.events import Closed, Data, Direction, Error, Opened, SocketCall, TlsInfo
 
@@ -61,7 +61,7 @@ class StreamEngine(Engine):
         """Everything queued has been sent."""
 
 
-class Stream:
+class Stream(Registered):
     """A non-blocking socket in its engine's selector. All methods run on the loop thread."""
 
     def __init__(
@@ -75,8 +75,8 @@ class Stream:
         server_side: bool = False,
         server_hostname: str | None = None,
     ) -> None:
+        super().__init__(engine.loop, sock)
         self.engine = engine
-        self.sock = sock
         self.conn = conn
         self.peer = peer
         self.local = ""
@@ -96,7 +96,6 @@ class Stream:
         self._dropped_warned = False
         self._shutdown_pending = False
         self._file: BinaryIO | None = None
-        self._interest = 0
         self._timeout: Timer | None = None
         self._addresses: list[tuple[socket.AddressFamily, tuple[str, int]]] = []
         self._last_error: OSError | None = None
@@ -112,18 +111,6 @@ class Stream:
                     source=self.engine.source, conn=self.conn, peer=self.peer, call=call, result=result
                 )
             )
-
-    def _set_interest(self, wanted: int) -> None:
-        if wanted == self._interest:
-            return
-        selector = self.engine.loop.selector
-        if self._interest == 0:
-            selector.register(self.sock, wanted, self._on_ready)
-        elif wanted == 0:
-            selector.unregister(self.sock)
-        else:
-            selector.modify(self.sock, wanted, self._on_ready)
-        self._interest = wanted
 
     def _update_interest(self) -> None:
         if self.state is State.CLOSED:

@@ -1,0 +1,361 @@
+"""The file server, attacked and used: traversal, XSS, log injection, redirects, limits; ranges,
+validators, keep-alive, uploads, auth, symlinks and nasty file names. Real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import base64
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import h11
+import pytest
+
+from netlab.events import HttpExchange, Listening
+from netlab.file_server import FileServer, FileServerConfig
+from netlab.present import access_line
+
+from .conftest import WAIT, Recorder
+
+SECRET = b"TOP-SECRET"
+
+
+class Served:
+    def __init__(self, root: Path, port: int, recorder: Recorder) -> None:
+        self.root, self.port, self.recorder = root, port, recorder
+
+    def raw(self, request: bytes, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as sock:
+            sock.sendall(request)
+            return read_response(sock, method)
+
+    def get(
+        self, target: str | bytes, headers: str = "", method: str = "GET"
+    ) -> tuple[int, dict[str, str], bytes]:
+        target_bytes = target.encode() if isinstance(target, str) else target
+        request = method.encode() + b" " + target_bytes + b" HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        return self.raw(request + headers.encode() + b"\r\n", method)
+
+
+def read_response(sock: socket.socket, method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    """Parse one response with h11 (as a client), whatever the server sent."""
+    client = h11.Connection(h11.CLIENT)
+    client.send(h11.Request(method=method, target="/", headers=[("Host", "t")]))
+    client.send(h11.EndOfMessage())
+    status, headers, body = 0, {}, b""
+    while True:
+        event = client.next_event()
+        if event is h11.NEED_DATA:
+            client.receive_data(sock.recv(65536))
+            continue
+        if isinstance(event, h11.Response):
+            status = event.status_code
+            headers = {k.decode(): v.decode("latin-1") for k, v in event.headers}
+        elif isinstance(event, h11.Data):
+            body += event.data
+        elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+            return status, headers, body
+
+
+@pytest.fixture
+def share(tmp_path: Path) -> Path:
+    root = tmp_path / "share"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_bytes(b"hello\n")
+    (root / "sub" / "b.css").write_text("body{}")
+    (root / ".hidden").write_text("hidden")
+    (root / "sub" / ".git").mkdir()
+    (root / "sub" / ".git" / "config").write_text("[core]")
+    (root / "evil.example.com").mkdir()
+    (root / "digits.bin").write_bytes(bytes(range(256)) * 1024)  # 256 KiB: sent with sendfile
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    os.symlink(tmp_path, root / "escape")
+    os.symlink(tmp_path / "secret.txt", root / "secret-link.txt")
+    os.symlink(root / "a.txt", root / "inside-link.txt")
+    return root
+
+
+@pytest.fixture
+def served(share: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
+    options = getattr(request, "param", {})
+    recorder = Recorder()
+    server = FileServer(FileServerConfig(root=str(share), port=0, **options), recorder)
+    thread = threading.Thread(target=server.run)
+    thread.start()
+    port = recorder.wait_for(lambda e: isinstance(e, Listening)).port  # type: ignore[attr-defined]
+    try:
+        yield Served(share, port, recorder)
+    finally:
+        server.stop()
+        thread.join(WAIT)
+        assert not thread.is_alive()
+
+
+TRAVERSALS = [
+    b"/../secret.txt", b"/../../etc/passwd", b"/%2e%2e/secret.txt", b"/%2E%2E/secret.txt",
+    b"/.%2e/secret.txt", b"/%2e./secret.txt", b"/sub/../../secret.txt", b"/sub/%2e%2e/%2e%2e/secret.txt",
+    b"/..%2fsecret.txt", b"/..%2Fsecret.txt", b"/%2e%2e%2fsecret.txt", b"/sub%2f..%2f..%2fsecret.txt",
+    b"/..\\secret.txt", b"/..%5csecret.txt", b"/%5c..%5csecret.txt", b"/sub\\..\\..\\secret.txt",
+    b"//etc/passwd", b"/%2fetc%2fpasswd", b"///..//secret.txt", b"/C:/Windows/win.ini",
+    b"/c:%5cwindows%5cwin.ini", b"/secret.txt%00.html", b"/a.txt%00", b"/%00",
+    b"/%c0%ae%c0%ae/secret.txt", b"/%c0%ae%c0%ae%c0%af%c0%ae%c0%ae%c0%afsecret.txt",
+    b"/%e0%80%ae%e0%80%ae/secret.txt", b"/%252e%252e/secret.txt", b"/escape/secret.txt",
+    b"/secret-link.txt", b"/escape/", b"/sub/../escape/secret.txt", b"/.hidden", b"/sub/.git/config",
+    b"/..;/secret.txt", b"/%2e%2e;/secret.txt", b"/./../secret.txt", b"/%2e%2e%5c%2e%2e%5csecret.txt",
+    b"/sub/..%00/secret.txt", b"/%u002e%u002e/secret.txt", b"http://127.0.0.1/../secret.txt", b"*",
+    b"/escape/share/../secret.txt", b"/inside-link.txt/../../secret.txt",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("target", TRAVERSALS, ids=[t.decode("latin-1") for t in TRAVERSALS])
+def test_no_request_reaches_a_file_outside_the_folder(served: Served, target: bytes) -> None:
+    status, _, body = served.get(target)
+    assert status in (301, 400, 403, 404), status
+    assert SECRET not in body and b"root:" not in body and b"[core]" not in body
+
+
+def test_there_are_at_least_forty_attack_vectors() -> None:
+    assert len(TRAVERSALS) + len(XSS_NAMES) + 4 >= 40
+
+
+XSS_NAMES = [
+    "<script>alert(1)<!--.txt",
+    '"onmouseover="alert(1).txt',
+    "a&b.txt",
+    "'quote'.txt",
+    "x<img src=y>.txt",
+]
+
+
+def test_listing_escapes_nasty_names_and_every_link_works(served: Served) -> None:
+    names = [*XSS_NAMES, "new\nline.txt", "100%.txt", "café 中文.txt", "space name.txt"]
+    for name in names:
+        (served.root / name).write_text(f"content of {name}", encoding="utf-8")
+    undecodable = os.fsdecode(b"bad-\xff\xfe.txt")
+    (served.root / undecodable).write_text("undecodable")
+    status, headers, body = served.get("/")
+    page = body.decode()
+    assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
+    assert "<script>" not in page and "<img" not in page and 'onmouseover="' not in page
+    assert "&lt;script&gt;alert(1)&lt;!--.txt" in page
+    assert "a&amp;b.txt" in page
+    hrefs = [chunk.split('"', 1)[0] for chunk in page.split('<a href="')[1:]]
+    for name in [*names, undecodable]:
+        href = next(
+            h
+            for h in hrefs
+            if h.endswith(".txt") and served.get("/" + h)[2] == (served.root / name).read_bytes()
+        )
+        assert href.isascii() and " " not in href and "<" not in href
+
+
+def test_error_pages_escape_what_they_echo(served: Served) -> None:
+    status, _, body = served.get("/<script>alert(1)</script>")
+    assert status == 404 and b"<script>" not in body
+
+
+def test_log_lines_cannot_be_forged(served: Served) -> None:
+    served.get("/a.txt%0d%0a127.0.0.1 GET /forged 200")
+    status, _, _ = served.raw(b"GET /\x1b[31mred HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert status == 400
+    exchange = served.recorder.wait_for(lambda e: isinstance(e, HttpExchange))
+    line = access_line(exchange)  # type: ignore[arg-type]
+    assert "\r" not in line and "\n" not in line and "\x1b" not in line
+    assert HttpExchange  # the event type the log pane shows
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example.com", "/%2fevil.example.com", "//evil.example.com/..//evil.example.com"]
+)
+def test_no_open_redirect(served: Served, target: str) -> None:
+    status, headers, _ = served.get(target)
+    if status == 301:
+        assert not headers["location"].startswith("//")
+        assert headers["location"] == "/evil.example.com/"
+
+
+def test_directory_without_slash_redirects(served: Served) -> None:
+    status, headers, _ = served.get("/sub")
+    assert status == 301 and headers["location"] == "/sub/"
+
+
+def test_over_long_request_line_and_headers(served: Served) -> None:
+    assert served.get("/" + "a" * 10_000)[0] == 414
+    headers = "".join(f"X-Filler-{i}: {'b' * 100}\r\n" for i in range(400))
+    assert served.get("/a.txt", headers)[0] == 431
+
+
+@pytest.mark.parametrize("served", [{"idle_timeout": 0.5}], indirect=True)
+def test_slow_clients_time_out_without_holding_others_up(served: Served) -> None:
+    slow = socket.create_connection(("127.0.0.1", served.port), timeout=WAIT)
+    slow.sendall(b"GET /a.txt HT")  # and then nothing
+    started = time.monotonic()
+    assert served.get("/a.txt")[2] == b"hello\n"  # others are served meanwhile
+    assert time.monotonic() - started < WAIT
+    status, _, _ = read_response(slow)
+    assert status == 408
+    assert slow.recv(10) == b""
+    slow.close()
+
+
+def test_head_and_get_and_mime_types(served: Served) -> None:
+    status, headers, body = served.get("/a.txt", method="HEAD")
+    assert status == 200 and body == b"" and headers["content-length"] == "6"
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert served.get("/sub/b.css")[1]["content-type"] == "text/css; charset=utf-8"
+    assert served.get("/digits.bin")[2] == bytes(range(256)) * 1024
+
+
+def test_index_html_is_served_for_its_folder(served: Served) -> None:
+    (served.root / "sub" / "index.html").write_text("<p>home</p>")
+    status, headers, body = served.get("/sub/")
+    assert status == 200 and body == b"<p>home</p>" and headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("header", "status", "expected", "content_range"),
+    [
+        ("Range: bytes=0-9", 206, bytes(range(10)), "bytes 0-9/262144"),
+        ("Range: bytes=262140-", 206, bytes([252, 253, 254, 255]), "bytes 262140-262143/262144"),
+        ("Range: bytes=-3", 206, bytes([253, 254, 255]), "bytes 262141-262143/262144"),
+        ("Range: bytes=100-1000000", 206, (bytes(range(256)) * 5)[100:262144][: 262144 - 100], "bytes 100-262143/262144"),
+        ("Range: bytes=0-1,5-6", 200, None, None),
+        ("Range: pages=1-2", 200, None, None),
+    ],
+)  # fmt: skip
+def test_single_ranges(
+    served: Served, header: str, status: int, expected: bytes | None, content_range: str | None
+) -> None:
+    got_status, headers, body = served.get("/digits.bin", header + "\r\n")
+    whole = bytes(range(256)) * 1024
+    assert got_status == status
+    if status == 206:
+        assert headers["content-range"] == content_range
+        start = int(content_range.split()[1].split("-")[0])  # type: ignore[union-attr]
+        assert body == whole[start : start + len(body)] and len(body) == int(headers["content-length"])
+    else:
+        assert body == whole
+
+
+def test_unsatisfiable_range_is_416(served: Served) -> None:
+    status, headers, _ = served.get("/digits.bin", "Range: bytes=999999-\r\n")
+    assert status == 416 and headers["content-range"] == "bytes */262144"
+
+
+def test_if_range_that_no_longer_matches_sends_everything(served: Served) -> None:
+    status, _, body = served.get("/a.txt", 'Range: bytes=0-1\r\nIf-Range: "old"\r\n')
+    assert status == 200 and body == b"hello\n"
+
+
+def test_conditional_get(served: Served) -> None:
+    _, headers, _ = served.get("/a.txt")
+    assert served.get("/a.txt", f"If-None-Match: {headers['etag']}\r\n")[0] == 304
+    assert served.get("/a.txt", 'If-None-Match: "other"\r\n')[0] == 200
+    assert served.get("/a.txt", f"If-Modified-Since: {headers['last-modified']}\r\n")[0] == 304
+    assert served.get("/a.txt", "If-Modified-Since: Mon, 01 Jan 2001 00:00:00 GMT\r\n")[0] == 200
+    assert served.get("/a.txt", "If-Modified-Since: not a date\r\n")[0] == 200
+
+
+def test_keep_alive_and_pipelining(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
+        sock.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        assert read_response(sock)[2] == b"hello\n"
+        sock.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /sub/b.css HTTP/1.1\r\nHost: t\r\n\r\n")
+        data = b""
+        while data.count(b"HTTP/1.1 200") < 2 or not data.endswith(b"body{}"):
+            data += sock.recv(65536)
+    assert data.count(b"HTTP/1.1 200 OK") == 2
+    exchanges = served.recorder.of(HttpExchange)
+    assert {e.conn for e in exchanges} == {1}
+
+
+def test_symlink_inside_the_folder_is_served(served: Served) -> None:
+    assert served.get("/inside-link.txt")[2] == b"hello\n"
+
+
+def multipart(files: list[tuple[str, bytes]], boundary: str = "XyZ") -> bytes:
+    body = b""
+    for name, content in files:
+        body += (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                 "Content-Type: application/octet-stream\r\n\r\n").encode() + content + b"\r\n"  # fmt: skip
+    return body + f"--{boundary}--\r\n".encode()
+
+
+def upload(
+    served: Served, files: list[tuple[str, bytes]], target: str = "/sub/"
+) -> tuple[int, dict[str, str], bytes]:
+    body = multipart(files)
+    head = (f"POST {target} HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Length: {len(body)}\r\n"
+            "Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n").encode()  # fmt: skip
+    return served.raw(head + body)
+
+
+def test_upload_is_off_by_default(served: Served) -> None:
+    assert upload(served, [("x.txt", b"x")])[0] == 405
+    assert not (served.root / "sub" / "x.txt").exists()
+
+
+@pytest.mark.parametrize("served", [{"upload": True, "max_upload_mb": 1}], indirect=True)
+def test_upload_saves_renames_on_collision_and_sanitises(served: Served) -> None:
+    status, headers, _ = upload(
+        served, [("notes.txt", b"one"), ("notes.txt", b"two"), ("../../evil.txt", b"e")]
+    )
+    assert status == 303 and headers["location"] == "/sub/"
+    folder = served.root / "sub"
+    assert (folder / "notes.txt").read_bytes() == b"one"
+    assert (folder / "notes (1).txt").read_bytes() == b"two"
+    assert (folder / "evil.txt").read_bytes() == b"e"
+    assert not (served.root.parent / "evil.txt").exists()
+    upload(served, [("notes.txt", b"three")])
+    assert (folder / "notes.txt").read_bytes() == b"one"  # never overwritten
+    assert (folder / "notes (2).txt").read_bytes() == b"three"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".netlab-upload")]
+    assert b'enctype="multipart/form-data"' in served.get("/sub/")[2]
+
+
+@pytest.mark.parametrize("served", [{"upload": True, "max_upload_mb": 1}], indirect=True)
+def test_upload_limit(served: Served) -> None:
+    status, _, _ = upload(served, [("big.bin", b"x" * (2 * 1024 * 1024))])
+    assert status == 413
+    assert not (served.root / "sub" / "big.bin").exists()
+    assert not [p for p in (served.root / "sub").iterdir() if p.name.startswith(".netlab-upload")]
+
+
+@pytest.mark.parametrize("served", [{"auth": "student:s3cret"}], indirect=True)
+def test_basic_auth(served: Served) -> None:
+    status, headers, _ = served.get("/a.txt")
+    assert status == 401 and headers["www-authenticate"].startswith("Basic")
+    wrong = base64.b64encode(b"student:nope").decode()
+    assert served.get("/a.txt", f"Authorization: Basic {wrong}\r\n")[0] == 401
+    right = base64.b64encode(b"student:s3cret").decode()
+    assert served.get("/a.txt", f"Authorization: Basic {right}\r\n")[2] == b"hello\n"
+
+
+@pytest.mark.parametrize("served", [{"show_hidden": True}], indirect=True)
+def test_show_hidden(served: Served) -> None:
+    assert served.get("/.hidden")[2] == b"hidden"
+    assert b".hidden" in served.get("/")[2]
+
+
+def test_listing_sorts_by_size_and_date(served: Served) -> None:
+    (served.root / "tiny.txt").write_text("1")
+    page = served.get("/?sort=size&order=desc")[2].decode()
+    assert page.index("digits.bin") < page.index("a.txt") < page.index("tiny.txt")
+    assert "Size ▼" in page
+
+
+def test_methods_other_than_get_and_head_are_refused(served: Served) -> None:
+    status, headers, _ = served.get("/a.txt", method="DELETE")
+    assert status == 405 and headers["allow"] == "GET, HEAD"
+
+
+def test_config_refuses_bad_input() -> None:
+    from netlab.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        FileServerConfig(root="/no/such/folder", auth="nocolon")
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"root", "auth"}
