@@ -216,28 +216,27 @@ def test_index_html_is_served_for_its_folder(served: Served) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "status", "expected", "content_range"),
+    ("header", "status", "content_range"),
     [
-        ("Range: bytes=0-9", 206, bytes(range(10)), "bytes 0-9/262144"),
-        ("Range: bytes=262140-", 206, bytes([252, 253, 254, 255]), "bytes 262140-262143/262144"),
-        ("Range: bytes=-3", 206, bytes([253, 254, 255]), "bytes 262141-262143/262144"),
-        ("Range: bytes=100-1000000", 206, (bytes(range(256)) * 5)[100:262144][: 262144 - 100], "bytes 100-262143/262144"),
-        ("Range: bytes=0-1,5-6", 200, None, None),
-        ("Range: pages=1-2", 200, None, None),
+        ("Range: bytes=0-9", 206, "bytes 0-9/262144"),
+        ("Range: bytes=262140-", 206, "bytes 262140-262143/262144"),
+        ("Range: bytes=-3", 206, "bytes 262141-262143/262144"),
+        ("Range: bytes=100-1000000", 206, "bytes 100-262143/262144"),
+        ("Range: bytes=0-1,5-6", 200, None),  # several ranges: the whole file
+        ("Range: pages=1-2", 200, None),
     ],
-)  # fmt: skip
-def test_single_ranges(
-    served: Served, header: str, status: int, expected: bytes | None, content_range: str | None
-) -> None:
+)
+def test_single_ranges(served: Served, header: str, status: int, content_range: str | None) -> None:
     got_status, headers, body = served.get("/digits.bin", header + "\r\n")
     whole = bytes(range(256)) * 1024
     assert got_status == status
-    if status == 206:
-        assert headers["content-range"] == content_range
-        start = int(content_range.split()[1].split("-")[0])  # type: ignore[union-attr]
-        assert body == whole[start : start + len(body)] and len(body) == int(headers["content-length"])
-    else:
+    if content_range is None:
         assert body == whole
+        return
+    assert headers["content-range"] == content_range
+    first, last = (int(n) for n in content_range.split()[1].split("/")[0].split("-"))
+    assert body == whole[first : last + 1]
+    assert int(headers["content-length"]) == last - first + 1
 
 
 def test_unsatisfiable_range_is_416(served: Served) -> None:
