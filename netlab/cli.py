@@ -181,7 +181,7 @@ def _serve(args: argparse.Namespace) -> int:
             host = f"[{event.host}]" if ":" in event.host else event.host
             print(f"serving {os.path.abspath(config.root)} on http://{host}:{event.port}/", flush=True)
         elif isinstance(event, HttpExchange):
-            print(access_line(event), flush=True)
+            print(access_line(event))  # flushed by the timer below, not a write() per request
         elif isinstance(event, Error):
             failed = failed or server.address is None
             print(
@@ -191,7 +191,15 @@ def _serve(args: argparse.Namespace) -> int:
             )
 
     server = FileServer(config, sink)
-    return _run_until_signal(server) or (1 if failed else 0)
+
+    def flush_often() -> None:
+        sys.stdout.flush()
+        server.loop.call_later(0.1, flush_often)
+
+    server.loop.call_soon(flush_often)
+    status = _run_until_signal(server) or (1 if failed else 0)
+    sys.stdout.flush()
+    return status
 
 
 def _run_until_signal(engine: Engine) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import hmac
-import mimetypes
 import os
 import selectors
 import socket
@@ -30,6 +29,7 @@ from netlab.http_files import (
     Refusal,
     Target,
     byte_range,
+    content_type,
     error_html,
     etag,
     http_date,
@@ -337,11 +337,7 @@ class HttpConnection(Registered):
         return hmac.compare_digest(given, self.server.config.auth.encode())
 
     def _serve(self, target: Target, headers: dict[bytes, bytes], head: bool) -> None:
-        try:
-            info = os.stat(target.path)
-        except OSError:
-            self._refuse(404, "Not found")
-            return
+        info = target.info
         if stat.S_ISDIR(info.st_mode):
             if not target.wants_directory:
                 location = redirect_location(target.url_path).encode()
@@ -389,31 +385,25 @@ class HttpConnection(Registered):
             )
             return
         start, length = wanted if wanted else (0, info.st_size)
-        content_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
-        if content_type.startswith("text/"):
-            content_type += "; charset=utf-8"
+        kind = content_type(os.path.splitext(path)[1].lower())
         response_headers = [
-            (b"content-type", content_type.encode()),
+            (b"content-type", kind.encode()),
             (b"accept-ranges", b"bytes"),
             *validators,
         ]
         if wanted:
             end = start + length - 1
             response_headers.append((b"content-range", f"bytes {start}-{end}/{info.st_size}".encode()))
+        response_headers.append((b"content-length", str(length).encode()))
+        status = 206 if wanted else 200
         try:
-            file = open(path, "rb")  # noqa: SIM115 - closed once sent
+            if head or length <= SMALL_FILE:  # one read, then headers and body leave in one send()
+                body = b"" if head else read_range(path, start, length)
+                self._respond(status, response_headers, body, head=head)
+            else:
+                self._respond(status, response_headers, FileRange(open(path, "rb"), start, length))  # noqa: SIM115
         except OSError:
             self._refuse(403, "This file cannot be read")
-            return
-        if head or length <= SMALL_FILE:
-            with file:
-                file.seek(start)
-                body = b"" if head else file.read(length)
-            response_headers.append((b"content-length", str(length).encode()))
-            self._respond(206 if wanted else 200, response_headers, body, head=head)
-            return
-        response_headers.append((b"content-length", str(length).encode()))
-        self._respond(206 if wanted else 200, response_headers, FileRange(file, start, length))
 
     def _start_upload(self, target: Target, headers: dict[bytes, bytes]) -> None:
         config = self.server.config
@@ -580,6 +570,14 @@ class HttpConnection(Registered):
         self.server.connections -= 1
         self.server.drop(self)
         self.server.emit(Closed(source="file server", conn=self.conn, peer=self.peer, reason=reason))
+
+
+def read_range(path: str, start: int, length: int) -> bytes:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.pread(fd, length, start)
+    finally:
+        os.close(fd)
 
 
 def reason_phrase(status: int) -> str:

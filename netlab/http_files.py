@@ -6,7 +6,9 @@ No sockets here (the engine in file_server.py is the I/O shell), so every rule i
 from __future__ import annotations
 
 import email.utils
+import functools
 import html
+import mimetypes
 import os
 import re
 import stat
@@ -30,16 +32,23 @@ class Target:
     """A request target that is safely inside the folder."""
 
     path: str  # real filesystem path, inside root
-    url_path: str  # the canonical URL path, always starting with exactly one "/"
-    query: dict[str, str]
+    segments: tuple[str, ...]  # the decoded URL path, split at "/"
+    raw_query: bytes
     wants_directory: bool  # the URL ended with "/"
+    info: os.stat_result  # the stat of path (symlinks followed)
+
+    @property
+    def url_path(self) -> str:
+        """The canonical URL path: starts with exactly one "/", every segment quoted."""
+        return "/" + "/".join(quote(s) for s in self.segments)
+
+    @property
+    def query(self) -> dict[str, str]:
+        return dict(urllib.parse.parse_qsl(self.raw_query.decode("latin-1")))
 
 
-_DRIVE = re.compile(r"^[A-Za-z]:")
-
-
-def resolve(root: str, target: bytes, show_hidden: bool = False) -> Target | Refusal:
-    """Map a request target to a path inside root, or say why not.
+def resolve(real_root: str, target: bytes, show_hidden: bool = False) -> Target | Refusal:
+    """Map a request target to a path inside real_root (already os.path.realpath'd), or say why not.
 
     Percent-decoding happens once; '..' segments, NUL bytes, backslashes, drive letters and
     (unless show_hidden) dot-files are refused; symlinks count only while they stay inside root.
@@ -58,17 +67,41 @@ def resolve(root: str, target: bytes, show_hidden: bool = False) -> Target | Ref
     segments = [s for s in text.split("/") if s not in ("", ".")]
     if ".." in segments:
         return Refusal(403, "Paths may not leave the shared folder")
-    if any(_DRIVE.match(s) for s in segments):
+    if any(len(s) > 1 and s[1] == ":" and s[0].isascii() and s[0].isalpha() for s in segments):
         return Refusal(400, "Drive letters are not allowed in paths")
     if not show_hidden and any(s.startswith(".") for s in segments):
         return Refusal(404, "Not found")
-    real_root = os.path.realpath(root)
-    real = os.path.realpath(os.path.join(real_root, *segments))
-    if real != real_root and not real.startswith(real_root + os.sep):
-        return Refusal(404, "Not found")  # a symlink that leads out of the folder
-    query = dict(urllib.parse.parse_qsl(raw_query.decode("latin-1")))
-    url_path = "/" + "/".join(quote(s) for s in segments)
-    return Target(real, url_path, query, text.endswith("/") or not segments)
+    found = _walk(real_root, segments)
+    if found is None:
+        return Refusal(404, "Not found")
+    real, info = found
+    return Target(real, tuple(segments), raw_query, text.endswith("/") or not segments, info)
+
+
+def _walk(real_root: str, segments: list[str]) -> tuple[str, os.stat_result] | None:
+    """The real path and its stat, or None if missing or if a symlink leads out of real_root.
+
+    One lstat per segment; only a symlink costs a realpath (a full walk of the rest).
+    """
+    path = real_root
+    for index, segment in enumerate(segments):
+        path = f"{path}{os.sep}{segment}"
+        try:
+            info = os.lstat(path)
+        except (OSError, ValueError):
+            return None
+        if stat.S_ISLNK(info.st_mode):
+            real = os.path.realpath(os.path.join(path, *segments[index + 1 :]))
+            if real != real_root and not real.startswith(real_root + os.sep):
+                return None  # a symlink that leads out of the folder
+            try:
+                return real, os.stat(real)
+            except OSError:
+                return None
+    try:
+        return path, info if segments else os.stat(real_root)
+    except OSError:
+        return None
 
 
 def quote(name: str) -> str:
@@ -86,10 +119,18 @@ def redirect_location(url_path: str) -> str:
     return "/" + url_path.lstrip("/") + ("/" if url_path.strip("/") else "")
 
 
+@functools.lru_cache(maxsize=256)
+def content_type(extension: str) -> str:
+    """The MIME type for a file extension; text types say UTF-8."""
+    guessed = mimetypes.guess_type("file" + extension)[0] or "application/octet-stream"
+    return guessed + "; charset=utf-8" if guessed.startswith("text/") else guessed
+
+
 def etag(info: os.stat_result) -> str:
     return f'"{info.st_mtime_ns:x}-{info.st_size:x}"'
 
 
+@functools.lru_cache(maxsize=4096)
 def http_date(timestamp: float) -> str:
     return email.utils.formatdate(timestamp, usegmt=True)
 

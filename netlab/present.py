@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 
@@ -31,7 +32,12 @@ def printable(text: str) -> str:
 
 def format_time(wall: float) -> str:
     """2026-11-21 08:47:31.123 in local time."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(wall)) + f".{int(wall * 1000) % 1000:03d}"
+    return f"{_whole_second(int(wall))}.{int(wall * 1000) % 1000:03d}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_second(second: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
 
 
 def format_delta(seconds: float) -> str:
