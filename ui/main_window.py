@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from netlab import __version__
 from ui.bridge import EngineRunner
+from ui.file_tab import FileServerTab
+from ui.logpane import LogPane
 from ui.tcp_tab import TcpTab
 
 SHUTDOWN_MS = 2000
@@ -27,11 +29,14 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.setAccessibleName("NetLab tabs")
         self.tcp = TcpTab()
+        self.files = FileServerTab()
         self.tabs.addTab(self.tcp, "TCP")
+        self.tabs.addTab(self.files, "File server")
         self.setCentralWidget(self.tabs)
-        self.tcp.status.connect(self.show_status)
+        for tab in self.tab_widgets():
+            tab.status.connect(self.show_status)
         self.statusBar().setObjectName("statusBar")
-        self.statusBar().showMessage("Ready: start a server, or connect a client")
+        self.statusBar().showMessage("Ready: start a server, connect a client, or share a folder")
 
         file_menu = self.menuBar().addMenu("&File")
         quit_action = QAction("&Quit", self)
@@ -45,8 +50,8 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.load_settings()
 
-    def tab_widgets(self) -> list[TcpTab]:
-        return [self.tcp]
+    def tab_widgets(self) -> list[TcpTab | FileServerTab]:
+        return [self.tcp, self.files]
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [runner for tab in self.tab_widgets() for runner in tab.runners()]
@@ -85,9 +90,8 @@ class MainWindow(QMainWindow):
         for tab in self.tab_widgets():
             tab.stop_all()
         ended = all(runner.wait(SHUTDOWN_MS) for runner in runners)
-        for tab in self.tab_widgets():
-            for pane in (tab.server.log, tab.client.log):
-                pane.stop_streaming()
+        for pane in self.findChildren(LogPane):
+            pane.stop_streaming()
         return ended
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -132,3 +132,17 @@ def test_engine_threads_never_run_the_garbage_collector(qtbot: QtBot) -> None:
         runner.start()
         qtbot.waitUntil(lambda: runner.engine.sent >= 100_000, timeout=WAIT_MS * 4)
         runner.stop()
+
+
+def test_qt_calls_keep_their_references(qtbot: QtBot) -> None:
+    """PySide6 6.12.0 on Python < 3.12 lost a reference to None per void call, until the app aborted."""
+    import sys
+
+    from PySide6.QtWidgets import QCheckBox
+
+    box = QCheckBox()
+    qtbot.addWidget(box)
+    before = sys.getrefcount(None)
+    for _ in range(500):
+        box.setChecked(not box.isChecked())
+    assert abs(sys.getrefcount(None) - before) < 50

@@ -1,0 +1,110 @@
+"""Drive the real File server tab: serve a folder, fetch from it, see the request log; LAN, QR, errors."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from netlab.events import HttpExchange
+from ui.main_window import MainWindow
+
+from .conftest import WAIT_MS
+
+
+def start(qtbot: QtBot, window: MainWindow, folder: Path) -> str:
+    tab = window.files
+    window.tabs.setCurrentWidget(tab)
+    tab.folder.setText(str(folder))
+    tab.port.setValue(0)
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(tab.url), timeout=WAIT_MS)
+    return tab.url
+
+
+def fetch(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return bytes(response.read())
+
+
+def test_serve_fetch_and_see_the_request_log(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    (tmp_path / "hello.txt").write_text("hello from NetLab")
+    url = start(qtbot, window, tmp_path)
+    assert url.startswith("http://127.0.0.1:")
+    assert window.files.state.text().startswith("Serving on")
+    assert fetch(url + "hello.txt") == b"hello from NetLab"
+    assert b"hello.txt" in fetch(url)
+    tab = window.files
+    qtbot.waitUntil(
+        lambda: len([r for r in tab.log.model.rows if isinstance(r.event, HttpExchange)]) == 2,
+        timeout=WAIT_MS,
+    )
+    first = next(r.event for r in tab.log.model.rows if isinstance(r.event, HttpExchange))
+    assert (first.method, first.target, first.status) == ("GET", "/hello.txt", 200)
+    row = [r.event for r in tab.log.model.rows].index(first)
+    assert "GET /hello.txt → 200" in tab.log.model.data(tab.log.model.index(row, 6))
+    with qtbot.waitSignal(tab.runner.finished, timeout=WAIT_MS):  # type: ignore[union-attr]
+        qtbot.mouseClick(tab.stop_button, Qt.MouseButton.LeftButton)
+    assert tab.state.text() == "Stopped" and tab.start_button.isEnabled()
+
+
+def test_share_on_lan_lists_addresses_and_draws_a_qr_code(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    tab = window.files
+    tab.lan.setChecked(True)
+    assert tab.host.currentText() == "0.0.0.0" and not tab.host.isEnabled()
+    start(qtbot, window, tmp_path)
+    assert tab.lan_box.isVisible()
+    assert tab.qr_choice.count() >= 1
+    pixmap = tab.qr.pixmap()
+    assert not pixmap.isNull() and pixmap.width() >= 21 * 4
+    assert fetch(tab.url).startswith(b"<!DOCTYPE html>")  # the loopback URL works too
+
+
+def test_bad_folder_and_login_are_flagged_at_the_field(qtbot: QtBot, window: MainWindow) -> None:
+    tab = window.files
+    tab.folder.setText("/no/such/folder")
+    tab.password.setText("secret")  # a password with no user
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    assert tab.runner is None
+    assert "does not exist" in tab.form_error.text() and "user:password" in tab.form_error.text()
+    assert "border" in tab.folder.styleSheet() and "border" in tab.user.styleSheet()
+
+
+def test_uploads_and_login_from_the_tab(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    tab = window.files
+    tab.upload.setChecked(True)
+    tab.user.setText("student")
+    tab.password.setText("pw")
+    url = start(qtbot, window, tmp_path)
+    request = urllib.request.Request(url, headers={"Authorization": "Basic c3R1ZGVudDpwdw=="})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert b'enctype="multipart/form-data"' in response.read()
+    try:
+        fetch(url)
+    except urllib.error.HTTPError as refused:
+        assert refused.code == 401
+    else:
+        raise AssertionError("no password, yet served")
+
+
+def test_qr_code_is_drawn_right_and_leaks_no_references(qtbot: QtBot) -> None:
+    import sys
+
+    from netlab.lan import qr_matrix
+    from ui.file_tab import QR_SCALE, qr_pixmap
+
+    matrix = qr_matrix("http://127.0.0.1:8000/")
+    image = qr_pixmap("http://127.0.0.1:8000/").toImage()
+    assert image.width() == len(matrix) * QR_SCALE
+    for y in range(0, len(matrix), 3):
+        for x in range(0, len(matrix), 3):
+            colour = image.pixelColor(x * QR_SCALE + 1, y * QR_SCALE + 1).name()
+            assert colour == ("#000000" if matrix[y][x] else "#ffffff")
+    before = sys.getrefcount(None)
+    for _ in range(50):
+        qr_pixmap("http://127.0.0.1:8000/")
+    assert sys.getrefcount(None) - before < 10

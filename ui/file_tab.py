@@ -1,0 +1,321 @@
+"""The File server tab: share a folder over HTTP (http.server, grown up), with a live request log."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netlab.config import ConfigError
+from netlab.events import Event, Listening
+from netlab.file_server import FileServer, FileServerConfig
+from netlab.lan import qr_matrix, share_urls
+from ui.bridge import EngineRunner
+from ui.logpane import LogPane
+from ui.widgets import CountersBar, FieldMarks, named
+
+QR_SCALE = 4
+
+
+def qr_pixmap(text: str) -> QPixmap:
+    """A QR code as a pixmap, QR_SCALE pixels a module: one byte buffer, not a setPixel() per module."""
+    matrix = qr_matrix(text)
+    size = len(matrix)
+    pixels = bytes(0 if module else 255 for row in matrix for module in row)
+    image = QImage(pixels, size, size, size, QImage.Format.Format_Grayscale8).copy()
+    return QPixmap.fromImage(image.scaled(size * QR_SCALE, size * QR_SCALE))
+
+
+class FileServerTab(QWidget):
+    """Pick a folder, serve it, watch every request; share on the LAN with a QR code.
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("fileTab")
+        self.runner: EngineRunner[FileServer] | None = None
+        self.url = ""
+        defaults = FileServerConfig()
+        self.folder = named(QLineEdit(os.getcwd()), "fileFolder", "Folder to share")
+        self.browse = named(QPushButton("Choose…"), "fileBrowse", "Choose the folder to share")
+        self.host = named(QComboBox(), "fileHost", "Bind address", "127.0.0.1 shares with this machine only")
+        self.host.setEditable(True)
+        self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
+        self.lan = named(
+            QCheckBox("Share on LAN"),
+            "fileLan",
+            "Share on the local network",
+            "Listen on every interface (0.0.0.0) and show this machine's addresses",
+        )
+        self.port = named(QSpinBox(), "filePort", "Port", "0 picks any free port")
+        self.port.setRange(0, 65535)
+        self.port.setValue(defaults.port)
+        self.hidden = named(QCheckBox("Show hidden files"), "fileHidden", "Show hidden files")
+        self.upload = named(
+            QCheckBox("Allow uploads"),
+            "fileUpload",
+            "Allow uploads",
+            "A form on the listing page; files are never overwritten",
+        )
+        self.max_upload = named(QSpinBox(), "fileMaxUpload", "Largest upload in MB")
+        self.max_upload.setRange(1, 1_000_000)
+        self.max_upload.setValue(defaults.max_upload_mb)
+        self.max_upload.setSuffix(" MB")
+        self.user = named(QLineEdit(), "fileUser", "User name for basic auth")
+        self.user.setPlaceholderText("user (empty: no password)")
+        self.password = named(QLineEdit(), "filePassword", "Password for basic auth")
+        self.password.setPlaceholderText("password")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.start_button = named(QPushButton("Start"), "fileStart", "Start serving")
+        self.stop_button = named(QPushButton("Stop"), "fileStop", "Stop serving")
+        self.open_button = named(QPushButton("Open in browser"), "fileOpen", "Open in the browser")
+        self.state = named(QLabel("Stopped"), "fileState", "Server state")
+        self.state.setOpenExternalLinks(True)
+        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.form_error = QLabel()
+        self.form_error.setObjectName("fileFormError")
+        self.marks = FieldMarks(
+            {
+                "root": self.folder,
+                "host": self.host,
+                "port": self.port,
+                "max_upload_mb": self.max_upload,
+                "auth": self.user,
+            },
+            self.form_error,
+        )
+        self.urls = named(QLabel(), "fileUrls", "Addresses to share")
+        self.urls.setOpenExternalLinks(True)
+        self.urls.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.urls.setWordWrap(True)
+        self.qr_choice = named(QComboBox(), "fileQrChoice", "Address for the QR code")
+        self.qr = named(QLabel(), "fileQr", "QR code of the chosen address")
+        self.counters = CountersBar("fileCounters")
+        self.log = LogPane("file")
+
+        form = QGridLayout()
+        form.addWidget(QLabel("Folder"), 0, 0)
+        form.addWidget(self.folder, 0, 1, 1, 4)
+        form.addWidget(self.browse, 0, 5)
+        form.addWidget(QLabel("Address"), 1, 0)
+        form.addWidget(self.host, 1, 1)
+        form.addWidget(self.lan, 1, 2)
+        form.addWidget(QLabel("Port"), 1, 3)
+        form.addWidget(self.port, 1, 4)
+        form.addWidget(self.hidden, 2, 1)
+        form.addWidget(self.upload, 2, 2)
+        form.addWidget(QLabel("up to"), 2, 3)
+        form.addWidget(self.max_upload, 2, 4)
+        form.addWidget(QLabel("Login"), 3, 0)
+        form.addWidget(self.user, 3, 1, 1, 2)
+        form.addWidget(self.password, 3, 3, 1, 2)
+        buttons = QHBoxLayout()
+        for widget in (self.start_button, self.stop_button, self.open_button):
+            buttons.addWidget(widget)
+        buttons.addWidget(self.state, 1)
+        form.addLayout(buttons, 4, 0, 1, 6)
+        form.addWidget(self.form_error, 5, 0, 1, 6)
+        form.setColumnStretch(1, 1)
+        self.lan_box = QGroupBox("On the local network")
+        self.lan_box.setObjectName("fileLanBox")
+        lan_layout = QHBoxLayout(self.lan_box)
+        lan_text = QVBoxLayout()
+        lan_text.addWidget(self.urls)
+        lan_text.addWidget(QLabel("QR code for:"))
+        lan_text.addWidget(self.qr_choice)
+        lan_text.addStretch(1)
+        lan_layout.addLayout(lan_text, 1)
+        lan_layout.addWidget(self.qr)
+        self.lan_box.hide()
+
+        controls = QWidget()
+        column = QVBoxLayout(controls)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(form)
+        column.addWidget(self.lan_box)
+        column.addWidget(self.counters)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(controls)
+        splitter.addWidget(self.log)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setInterval(1000)
+        self._counter_timer.timeout.connect(self._refresh_counters)
+        self.browse.clicked.connect(self._on_browse_clicked)
+        self.lan.toggled.connect(self._on_lan_toggled)
+        self.upload.toggled.connect(self.max_upload.setEnabled)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.open_button.clicked.connect(self._on_open_clicked)
+        self.qr_choice.currentTextChanged.connect(self._on_qr_choice_changed)
+        self.log.problem.connect(self.status)
+        self.max_upload.setEnabled(False)
+        self._set_running(False)
+
+    def config(self) -> FileServerConfig:
+        user, password = self.user.text().strip(), self.password.text()
+        return FileServerConfig(
+            root=self.folder.text().strip(),
+            host=self.host.currentText().strip(),
+            port=self.port.value(),
+            upload=self.upload.isChecked(),
+            max_upload_mb=self.max_upload.value(),
+            auth=f"{user}:{password}" if user or password else "",
+            show_hidden=self.hidden.isChecked(),
+        )
+
+    @Slot()
+    def _on_browse_clicked(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose the folder to share", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    @Slot(bool)
+    def _on_lan_toggled(self, on: bool) -> None:
+        if on:
+            self.host.setCurrentText("0.0.0.0")
+        elif self.host.currentText() == "0.0.0.0":
+            self.host.setCurrentText("127.0.0.1")
+        self.host.setEnabled(not on and self.runner is None)
+
+    @Slot()
+    def start(self) -> None:
+        if self.runner is not None:
+            return
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.marks.show(exc.problems)
+            self.status.emit(str(exc.problems[0]))
+            return
+        self.marks.clear()
+        self.runner = EngineRunner(lambda sink: FileServer(config, sink), self)
+        self.runner.events_arrived.connect(self._on_events_arrived)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.start()
+        self.state.setText("Starting…")
+        self._set_running(True)
+        self._counter_timer.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.state.setText("Stopping…")
+
+    def stop_all(self) -> None:
+        self.stop()
+
+    def runners(self) -> list[EngineRunner[FileServer]]:
+        return [self.runner] if self.runner is not None else []
+
+    def _set_running(self, running: bool) -> None:
+        for widget in (
+            self.folder,
+            self.browse,
+            self.port,
+            self.hidden,
+            self.upload,
+            self.max_upload,
+            self.user,
+            self.password,
+            self.lan,
+        ):
+            widget.setEnabled(not running)
+        self.host.setEnabled(not running and not self.lan.isChecked())
+        if not running:
+            self.max_upload.setEnabled(self.upload.isChecked())
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.open_button.setEnabled(running and bool(self.url))
+
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        self.log.add_events(events)
+        for event in events:
+            if isinstance(event, Listening):
+                self._on_listening(event)
+
+    def _on_listening(self, event: Listening) -> None:
+        wildcard = event.host in ("0.0.0.0", "::")
+        host = "127.0.0.1" if event.host == "0.0.0.0" else "[::1]" if event.host == "::" else event.host
+        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
+        self.url = f"http://{host}:{event.port}/"
+        self.state.setText(f'Serving on <a href="{self.url}">{self.url}</a>')
+        self.status.emit(f"Serving {self.folder.text()} on {self.url}")
+        self.open_button.setEnabled(True)
+        urls = share_urls(event.port) if wildcard else []
+        self.lan_box.setVisible(wildcard)
+        if wildcard:
+            if urls:
+                self.urls.setText("<br>".join(f'<a href="{u}">{u}</a>' for u in urls))
+            else:
+                self.urls.setText("This machine has no network address besides loopback.")
+            self.qr_choice.clear()
+            self.qr_choice.addItems(urls or [self.url])
+
+    @Slot(str)
+    def _on_qr_choice_changed(self, url: str) -> None:
+        if url:
+            self.qr.setPixmap(qr_pixmap(url))
+
+    @Slot()
+    def _on_open_clicked(self) -> None:
+        if self.url:
+            QDesktopServices.openUrl(QUrl(self.url))
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        runner, self.runner = self.runner, None
+        self._counter_timer.stop()
+        if runner is not None:
+            self.counters.show_counters(runner.engine.counters())
+            if runner.engine.address is None and "Not started" not in self.state.text():
+                self.state.setText("Not started: see the log")
+            runner.deleteLater()
+        if not self.state.text().startswith("Not started"):
+            self.state.setText("Stopped")
+        self.url = ""
+        self.lan_box.hide()
+        self._set_running(False)
+
+    @Slot()
+    def _refresh_counters(self) -> None:
+        if self.runner is not None:
+            self.counters.show_counters(self.runner.engine.counters())
+            self.log.note_bridge_drops(self.runner.dropped)
+
+    def save_settings(self, store: QSettings) -> None:
+        store.setValue("files/folder", self.folder.text())
+        store.setValue("files/host", self.host.currentText())
+        store.setValue("files/port", self.port.value())
+
+    def load_settings(self, store: QSettings) -> None:
+        self.folder.setText(str(store.value("files/folder", self.folder.text())))
+        self.host.setCurrentText(str(store.value("files/host", self.host.currentText())))
+        self.port.setValue(int(store.value("files/port", self.port.value())))  # type: ignore[call-overload]
