@@ -210,6 +210,7 @@ class HttpConnection(Registered):
         except OSError:
             self.close("the connection broke")
             return
+        self.server.bytes_in += len(data)
         self.h11.receive_data(data)
         self._process()
 

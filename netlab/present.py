@@ -122,4 +122,7 @@ _KINDS = {
 
 
 def byte_count(event: Event) -> int | None:
-    return len(event.data) if isinstance(event, Data) else None
+    """Payload bytes, or for an HTTP exchange the bytes of the response."""
+    if isinstance(event, Data):
+        return len(event.data)
+    return event.bytes_sent if isinstance(event, HttpExchange) else None

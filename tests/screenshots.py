@@ -6,6 +6,7 @@ resources/screenshots/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
@@ -63,6 +65,28 @@ def tcp(app: QApplication, window: MainWindow) -> None:
     )
 
 
+def files(app: QApplication, window: MainWindow) -> None:
+    import tempfile
+    import urllib.request
+
+    folder = Path(tempfile.mkdtemp(prefix="netlab-share-"))
+    (folder / "lab-1 sockets.pdf").write_bytes(b"%PDF-1.4 " + bytes(40_000))
+    (folder / "notes.txt").write_text("TCP is a byte stream.\n")
+    (folder / "captures").mkdir()
+    tab = window.files
+    tab.folder.setText(str(folder))
+    tab.port.setValue(0)
+    tab.lan.setChecked(True)
+    tab.upload.setChecked(True)
+    tab.start()
+    settle(app, lambda: bool(tab.url))
+    for path in ("", "notes.txt", "lab-1%20sockets.pdf", "captures/", "missing.txt"):
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(tab.url + path, timeout=5).read()
+        settle(app, seconds=0.15)
+    settle(app, seconds=1.2)
+
+
 def main() -> None:
     app = create_app([])
     app.setOrganizationName("NetLabScreenshots")
@@ -70,7 +94,7 @@ def main() -> None:
     window.resize(1600, 980)
     window.show()
     OUT.mkdir(parents=True, exist_ok=True)
-    for index, (name, prepare) in enumerate((("tcp", tcp),)):
+    for index, (name, prepare) in enumerate((("tcp", tcp), ("files", files))):
         window.tabs.setCurrentIndex(index)
         prepare(app, window)
         settle(app, seconds=0.3)

@@ -112,7 +112,7 @@ class FileServerTab(QWidget):
         self.qr_choice = named(QComboBox(), "fileQrChoice", "Address for the QR code")
         self.qr = named(QLabel(), "fileQr", "QR code of the chosen address")
         self.counters = CountersBar("fileCounters")
-        self.log = LogPane("file")
+        self.log = LogPane("file", socket_calls=False)
 
         form = QGridLayout()
         form.addWidget(QLabel("Folder"), 0, 0)

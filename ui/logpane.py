@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.codec import ENCODINGS, decode_marked, hexdump
-from netlab.events import Data, Direction, Error, Event, Opened, direction_of
+from netlab.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
 from netlab.logstore import LogFilter, LogStore, Ring, Row, conversation, write_csv, write_jsonl, write_text
-from netlab.present import arrow, connection_label, format_time, summary
+from netlab.present import arrow, byte_count, connection_label, format_time, summary
 from ui.widgets import named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
@@ -86,7 +86,8 @@ class LogModel(QAbstractTableModel):
             return self._cell(index.row(), row, column)
         direction = direction_of(event)
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._error_brush if isinstance(event, Error) else self._text_brushes[direction]
+            failed = isinstance(event, Error) or (isinstance(event, HttpExchange) and event.status >= 400)
+            return self._error_brush if failed else self._text_brushes[direction]
         if role == Qt.ItemDataRole.BackgroundRole:
             return self._back_brushes[direction]
         if role == Qt.ItemDataRole.FontRole and column == 6 and isinstance(event, Data):
@@ -107,11 +108,12 @@ class LogModel(QAbstractTableModel):
             previous = self.rows[position - 1].event if position else None
             return f"+{event.mono - previous.mono:.6f}" if previous else "+0.000000"
         if column == 3:
-            return arrow(direction_of(event))
+            return "request" if isinstance(event, HttpExchange) else arrow(direction_of(event))
         if column == 4:  # each pane belongs to one engine, so its name would only repeat
             return f"#{event.conn} {event.peer}".strip() if event.conn else event.peer
         if column == 5:
-            return str(len(event.data)) if isinstance(event, Data) else ""
+            count = byte_count(event)
+            return "" if count is None else str(count)
         return summary(event, self.filter.encoding)
 
     # ------------------------------------------------------------------ feeding
@@ -172,7 +174,13 @@ class LogPane(QWidget):
 
     problem = Signal(str)
 
-    def __init__(self, prefix: str, parent: QWidget | None = None, store: LogStore | None = None) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        parent: QWidget | None = None,
+        store: LogStore | None = None,
+        socket_calls: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.prefix = prefix
         self.store = store if store is not None else LogStore(max_bytes=128 * 1024 * 1024)
@@ -199,6 +207,7 @@ class LogPane(QWidget):
             self.encoding.addItem(label, codec)
         self.calls = named(QCheckBox("Socket calls"), f"{prefix}LogCalls", "Show socket-call rows")
         self.calls.setChecked(True)
+        self.calls.setVisible(socket_calls)
         self.pause = named(
             QToolButton(), f"{prefix}LogPause", "Pause the log view", "Freeze the view; nothing is lost"
         )

@@ -133,3 +133,33 @@ def test_version_and_help() -> None:
     assert run_cli("--version").stdout.startswith(b"netlab ")
     helptext = run_cli("--help").stdout
     assert b"tcp-server" in helptext and b"tcp-client" in helptext
+
+
+def test_cli_serve_prints_its_url_then_an_access_line_per_request(tmp_path: object) -> None:
+    import urllib.request
+
+    folder = os.path.join(str(tmp_path), "share")
+    os.mkdir(folder)
+    with open(os.path.join(folder, "hi.txt"), "w") as out:
+        out.write("hi")
+    process = subprocess.Popen(
+        [*NETLAB, "serve", folder, "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None
+    try:
+        first = process.stdout.readline().decode()
+        assert first.startswith(f"serving {folder} on http://127.0.0.1:")
+        url = first.split(" on ", 1)[1].strip()
+        with urllib.request.urlopen(url + "hi.txt", timeout=WAIT) as response:  # noqa: S310 - loopback only
+            assert response.read() == b"hi"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=WAIT)
+    assert process.returncode == 0
+    assert b'"GET /hi.txt"  200' in out
+
+
+def test_cli_serve_refuses_a_missing_folder() -> None:
+    result = run_cli("serve", "/no/such/folder", "--port", "0")
+    assert result.returncode == 2
+    assert b"The folder /no/such/folder does not exist" in result.stderr

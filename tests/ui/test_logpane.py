@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -156,3 +157,23 @@ def test_clear_empties_the_log(qtbot: QtBot) -> None:
     pane.add_events(conversation_events())
     pane.clear_button.click()
     assert pane.model.rowCount() == 0 and len(pane.store) == 0
+
+
+def test_http_requests_show_their_bytes_and_failures_stand_out(qtbot: QtBot) -> None:
+    from netlab.events import HttpExchange
+    from ui.logpane import ERROR_COLOUR
+
+    pane = make_pane(qtbot)
+    ok = HttpExchange(
+        conn=1, peer="127.0.0.1:5", method="GET", target="/a", status=200, bytes_sent=321, duration=0.001
+    )
+    missing = HttpExchange(
+        conn=1, peer="127.0.0.1:5", method="GET", target="/b", status=404, bytes_sent=99, duration=0.001
+    )
+    pane.add_events([ok, missing])
+    model = pane.model
+    assert [model.data(model.index(row, 5)) for row in (0, 1)] == ["321", "99"]
+    assert model.data(model.index(0, 3)) == "request"
+    colour = model.data(model.index(1, 6), Qt.ItemDataRole.ForegroundRole).color().name()
+    assert colour == ERROR_COLOUR
+    assert model.data(model.index(0, 6), Qt.ItemDataRole.ForegroundRole).color().name() != ERROR_COLOUR
