@@ -120,6 +120,11 @@ def _run_gui() -> int:
     return int(gui_main())
 
 
+def _say(error: Error) -> None:
+    """An error as one plain line on stderr: message, then hint."""
+    print(f"netlab: {error.message}" + (f": {error.hint}" if error.hint else ""), file=sys.stderr, flush=True)
+
+
 def event_line(event: Event) -> str:
     size = f" {len(event.data)} bytes:" if isinstance(event, Data) else ""
     where = connection_label(event)
@@ -150,11 +155,7 @@ def _tcp_server(args: argparse.Namespace) -> int:
             return
         if isinstance(event, Error):
             failed = failed or not listening
-            print(
-                f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""),
-                file=sys.stderr,
-                flush=True,
-            )
+            _say(event)
         elif not listening:
             early.append(event)
         elif not isinstance(event, Stopped):
@@ -184,11 +185,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(access_line(event))  # flushed by the timer below, not a write() per request
         elif isinstance(event, Error):
             failed = failed or server.address is None
-            print(
-                f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""),
-                file=sys.stderr,
-                flush=True,
-            )
+            _say(event)
 
     server = FileServer(config, sink)
 
@@ -269,7 +266,7 @@ def _client_session(
         if isinstance(event, Opened):
             opened = True
         elif isinstance(event, Error):
-            print(f"netlab: {event.message}" + (f": {event.hint}" if event.hint else ""), file=sys.stderr)
+            _say(event)
             status = 1
         elif isinstance(event, Closed):
             return status if opened else 1

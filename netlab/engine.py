@@ -11,10 +11,11 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from netlab.errors import explain
 from netlab.events import Error, Event, Sink, Stopped
 
 ReadyCallback = Callable[[int], None]
@@ -205,6 +206,23 @@ class Engine:
             finally:
                 self.loop.close()
                 self.emit(Stopped(source=self.source))
+
+    def accept_all(self, listener: socket.socket) -> Iterator[tuple[socket.socket, Any]]:
+        """Every connection waiting on a listening socket (at most 64 a turn), made non-blocking.
+
+        A failed accept() (out of file descriptors, say) becomes an Error event, not an exception.
+        """
+        for _ in range(64):
+            try:
+                sock, address = listener.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                problem = explain(exc, action="accept")
+                self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
+                return
+            sock.setblocking(False)
+            yield sock, address
 
     def setup(self) -> bool:
         """Open sockets. Return False (after emitting an Error) if the engine cannot start."""

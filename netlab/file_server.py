@@ -632,16 +632,7 @@ class FileServer(Engine):
 
     def _accept(self, _mask: int) -> None:
         assert self._listener is not None
-        for _ in range(64):
-            try:
-                sock, address = self._listener.accept()
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                problem = explain(exc, action="accept")
-                self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
-                return
-            sock.setblocking(False)
+        for sock, address in self.accept_all(self._listener):
             # Without TCP_NODELAY, keep-alive responses wait ~40 ms for delayed ACKs (Nagle).
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn, self._next = self._next, self._next + 1

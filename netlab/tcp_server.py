@@ -104,16 +104,7 @@ class TcpServer(StreamEngine):
 
     def _accept(self, _mask: int) -> None:
         assert self._listener is not None
-        for _ in range(64):
-            try:
-                sock, address = self._listener.accept()
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                problem = explain(exc, action="accept")
-                self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
-                return
-            sock.setblocking(False)
+        for sock, address in self.accept_all(self._listener):
             conn = self._next_conn
             self._next_conn += 1
             peer = format_address(address)

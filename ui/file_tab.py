@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -17,18 +17,17 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from netlab.config import ConfigError
-from netlab.events import Event, Listening
+from netlab.events import Error, Event, Listening, Sink
 from netlab.file_server import FileServer, FileServerConfig
 from netlab.lan import qr_matrix, share_urls
 from ui.bridge import EngineRunner
 from ui.logpane import LogPane
-from ui.widgets import CountersBar, FieldMarks, named
+from ui.panel import EnginePanel
+from ui.widgets import CountersBar, FieldMarks, controls_above_log, hbox, named
 
 QR_SCALE = 4
 
@@ -42,19 +41,14 @@ def qr_pixmap(text: str) -> QPixmap:
     return QPixmap.fromImage(image.scaled(size * QR_SCALE, size * QR_SCALE))
 
 
-class FileServerTab(QWidget):
-    """Pick a folder, serve it, watch every request; share on the LAN with a QR code.
+class FileServerTab(EnginePanel):
+    """Pick a folder, serve it, watch every request; share on the LAN with a QR code."""
 
-    Signals:
-        status(str): a line for the window's status bar.
-    """
-
-    status = Signal(str)
+    runner: EngineRunner[FileServer] | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fileTab")
-        self.runner: EngineRunner[FileServer] | None = None
         self.url = ""
         defaults = FileServerConfig()
         self.folder = named(QLineEdit(os.getcwd()), "fileFolder", "Folder to share")
@@ -130,10 +124,7 @@ class FileServerTab(QWidget):
         form.addWidget(QLabel("Login"), 3, 0)
         form.addWidget(self.user, 3, 1, 1, 2)
         form.addWidget(self.password, 3, 3, 1, 2)
-        buttons = QHBoxLayout()
-        for widget in (self.start_button, self.stop_button, self.open_button):
-            buttons.addWidget(widget)
-        buttons.addWidget(self.state, 1)
+        buttons = hbox(self.start_button, self.stop_button, self.open_button, self.state, stretch=self.state)
         form.addLayout(buttons, 4, 0, 1, 6)
         form.addWidget(self.form_error, 5, 0, 1, 6)
         form.setColumnStretch(1, 1)
@@ -149,23 +140,8 @@ class FileServerTab(QWidget):
         lan_layout.addWidget(self.qr)
         self.lan_box.hide()
 
-        controls = QWidget()
-        column = QVBoxLayout(controls)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(form)
-        column.addWidget(self.lan_box)
-        column.addWidget(self.counters)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(controls)
-        splitter.addWidget(self.log)
-        splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
+        controls_above_log(self, "", [form, self.lan_box, self.counters], self.log)
 
-        self._counter_timer = QTimer(self)
-        self._counter_timer.setInterval(1000)
-        self._counter_timer.timeout.connect(self._refresh_counters)
         self.browse.clicked.connect(self._on_browse_clicked)
         self.lan.toggled.connect(self._on_lan_toggled)
         self.upload.toggled.connect(self.max_upload.setEnabled)
@@ -175,7 +151,7 @@ class FileServerTab(QWidget):
         self.qr_choice.currentTextChanged.connect(self._on_qr_choice_changed)
         self.log.problem.connect(self.status)
         self.max_upload.setEnabled(False)
-        self._set_running(False)
+        self.set_running(False)
 
     def config(self) -> FileServerConfig:
         user, password = self.user.text().strip(), self.password.text()
@@ -203,38 +179,13 @@ class FileServerTab(QWidget):
             self.host.setCurrentText("127.0.0.1")
         self.host.setEnabled(not on and self.runner is None)
 
-    @Slot()
-    def start(self) -> None:
-        if self.runner is not None:
-            return
-        try:
-            config = self.config()
-        except ConfigError as exc:
-            self.marks.show(exc.problems)
-            self.status.emit(str(exc.problems[0]))
-            return
-        self.marks.clear()
-        self.runner = EngineRunner(lambda sink: FileServer(config, sink), self)
-        self.runner.events_arrived.connect(self._on_events_arrived)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.start()
-        self.state.setText("Starting…")
-        self._set_running(True)
-        self._counter_timer.start()
-
-    @Slot()
-    def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-            self.state.setText("Stopping…")
+    def make_engine(self, config: FileServerConfig, sink: Sink) -> FileServer:
+        return FileServer(config, sink)
 
     def stop_all(self) -> None:
         self.stop()
 
-    def runners(self) -> list[EngineRunner[FileServer]]:
-        return [self.runner] if self.runner is not None else []
-
-    def _set_running(self, running: bool) -> None:
+    def set_running(self, running: bool) -> None:
         for widget in (
             self.folder,
             self.browse,
@@ -253,13 +204,16 @@ class FileServerTab(QWidget):
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.open_button.setEnabled(running and bool(self.url))
+        if not running:
+            self.url = ""
+            self.lan_box.hide()
 
-    @Slot(list)
-    def _on_events_arrived(self, events: list[Event]) -> None:
-        self.log.add_events(events)
+    def on_events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Listening):
                 self._on_listening(event)
+            elif isinstance(event, Error) and self.runner is not None and self.runner.engine.address is None:
+                self.state.setText(f"Not started: {event.message}")
 
     def _on_listening(self, event: Listening) -> None:
         wildcard = event.host in ("0.0.0.0", "::")
@@ -288,27 +242,6 @@ class FileServerTab(QWidget):
     def _on_open_clicked(self) -> None:
         if self.url:
             QDesktopServices.openUrl(QUrl(self.url))
-
-    @Slot()
-    def _on_runner_finished(self) -> None:
-        runner, self.runner = self.runner, None
-        self._counter_timer.stop()
-        if runner is not None:
-            self.counters.show_counters(runner.engine.counters())
-            if runner.engine.address is None and "Not started" not in self.state.text():
-                self.state.setText("Not started: see the log")
-            runner.deleteLater()
-        if not self.state.text().startswith("Not started"):
-            self.state.setText("Stopped")
-        self.url = ""
-        self.lan_box.hide()
-        self._set_running(False)
-
-    @Slot()
-    def _refresh_counters(self) -> None:
-        if self.runner is not None:
-            self.counters.show_counters(self.runner.engine.counters())
-            self.log.note_bridge_drops(self.runner.dropped)
 
     def save_settings(self, store: QSettings) -> None:
         store.setValue("files/folder", self.folder.text())

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -30,16 +29,23 @@ from PySide6.QtWidgets import (
 
 from netlab.autoreply import MACROS, MatchKind, Rule
 from netlab.config import ConfigError, Family
-from netlab.events import Closed, Error, Event, Listening, Opened, TlsInfo
+from netlab.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
 from netlab.stream import ConnectionInfo
 from netlab.tcp_client import TcpClients
 from netlab.tcp_config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp_server import TcpServer
 from ui.bridge import EngineRunner
 from ui.logpane import LogPane
-from ui.widgets import CountersBar, FieldMarks, PayloadEditor, human_bytes, named
-
-COUNTER_INTERVAL_MS = 1000
+from ui.panel import COUNTER_INTERVAL_MS, EnginePanel
+from ui.widgets import (
+    CountersBar,
+    FieldMarks,
+    PayloadEditor,
+    controls_above_log,
+    hbox,
+    human_bytes,
+    named,
+)
 
 
 def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "") -> QSpinBox:
@@ -64,18 +70,13 @@ def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton
     return named(QPushButton(text), name, accessible, tip)
 
 
-class ServerPanel(QWidget):
-    """Configure, start and stop a TCP server; see its clients; send to one or all.
+class ServerPanel(EnginePanel):
+    """Configure, start and stop a TCP server; see its clients; send to one or all."""
 
-    Signals:
-        status(str): a line for the window's status bar.
-    """
-
-    status = Signal(str)
+    runner: EngineRunner[TcpServer] | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.runner: EngineRunner[TcpServer] | None = None
         defaults = TcpServerConfig()
 
         self.host = named(
@@ -144,11 +145,7 @@ class ServerPanel(QWidget):
         rules_box.setObjectName("tcpServerRulesBox")
         rules_layout = QVBoxLayout(rules_box)
         rules_layout.addWidget(self.rules)
-        rule_buttons = QHBoxLayout()
-        rule_buttons.addWidget(self.add_rule_button)
-        rule_buttons.addWidget(self.remove_rule_button)
-        rule_buttons.addStretch(1)
-        rules_layout.addLayout(rule_buttons)
+        rules_layout.addLayout(hbox(self.add_rule_button, self.remove_rule_button, None))
         self.rules_box = rules_box
 
         self.clients = named(QTreeWidget(), "tcpServerClients", "Connected clients")
@@ -194,53 +191,17 @@ class ServerPanel(QWidget):
         form.addWidget(self.banner, 2, 3, 1, 2)
         form.addWidget(QLabel("Quit words"), 3, 0)
         form.addWidget(self.quit_words, 3, 1, 1, 4)
-        tls_row = QHBoxLayout()
-        for widget in (
-            self.tls,
-            self.self_signed,
-            self.cert_file,
-            self.browse_cert,
-            self.key_file,
-            self.browse_key,
-        ):
-            tls_row.addWidget(widget)
-        form.addLayout(tls_row, 4, 0, 1, 5)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.start_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addWidget(self.state, 1)
-        form.addLayout(buttons, 5, 0, 1, 5)
+        tls = (self.tls, self.self_signed, self.cert_file, self.browse_cert, self.key_file, self.browse_key)
+        form.addLayout(hbox(*tls), 4, 0, 1, 5)
+        form.addLayout(hbox(self.start_button, self.stop_button, self.state, stretch=self.state), 5, 0, 1, 5)
         form.addWidget(self.form_error, 6, 0, 1, 5)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
 
-        client_buttons = QHBoxLayout()
-        client_buttons.addWidget(self.kick_button)
-        client_buttons.addWidget(self.kick_all_button)
-        client_buttons.addStretch(1)
-        client_buttons.addWidget(self.target)
-        client_buttons.addWidget(self.send_button)
+        client_buttons = hbox(self.kick_button, self.kick_all_button, None, self.target, self.send_button)
+        parts = [form, rules_box, self.clients, self.payload, client_buttons, self.counters]
+        controls_above_log(self, "Server", parts, self.log)
 
-        controls = QWidget()
-        column = QVBoxLayout(controls)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(form)
-        column.addWidget(rules_box)
-        column.addWidget(self.clients)
-        column.addWidget(self.payload)
-        column.addLayout(client_buttons)
-        column.addWidget(self.counters)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(controls)
-        splitter.addWidget(self.log)
-        splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Server</b>"))
-        layout.addWidget(splitter)
-
-        self._counter_timer = QTimer(self)
-        self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
-        self._counter_timer.timeout.connect(self._refresh_counters)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.tls.toggled.connect(self._on_tls_changed)
         self.self_signed.toggled.connect(self._on_tls_changed)
@@ -260,7 +221,7 @@ class ServerPanel(QWidget):
         self.log.problem.connect(self.status)
         self._on_mode_changed()
         self._on_tls_changed()
-        self._set_running(False)
+        self.set_running(False)
 
     # ------------------------------------------------------------------ form <-> config
     def add_rule(self, match: MatchKind, pattern: str, reply: str) -> None:
@@ -343,32 +304,10 @@ class ServerPanel(QWidget):
             field.setText(path)
 
     # ------------------------------------------------------------------ running
-    @Slot()
-    def start(self) -> None:
-        if self.runner is not None:
-            return
-        try:
-            config = self.config()
-        except ConfigError as exc:
-            self.marks.show(exc.problems)
-            self.status.emit(str(exc.problems[0]))
-            return
-        self.marks.clear()
-        self.runner = EngineRunner(lambda sink: TcpServer(config, sink), self)
-        self.runner.events_arrived.connect(self._on_events_arrived)
-        self.runner.finished.connect(self._on_runner_finished)
-        self.runner.start()
-        self.state.setText("Starting…")
-        self._set_running(True)
-        self._counter_timer.start()
+    def make_engine(self, config: TcpServerConfig, sink: Sink) -> TcpServer:
+        return TcpServer(config, sink)
 
-    @Slot()
-    def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-            self.state.setText("Stopping…")
-
-    def _set_running(self, running: bool) -> None:
+    def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for widget in (
@@ -400,10 +339,10 @@ class ServerPanel(QWidget):
                 widget.setEnabled(False)
         for widget in (self.kick_button, self.kick_all_button, self.send_button):
             widget.setEnabled(running)
+        if not running:
+            self.clients.clear()
 
-    @Slot(list)
-    def _on_events_arrived(self, events: list[Event]) -> None:
-        self.log.add_events(events)
+    def on_events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Listening):
                 host = f"[{event.host}]" if ":" in event.host else event.host
@@ -433,25 +372,7 @@ class ServerPanel(QWidget):
             ):
                 self.state.setText(f"Not started: {event.message}")
 
-    @Slot()
-    def _on_runner_finished(self) -> None:
-        runner, self.runner = self.runner, None
-        self._counter_timer.stop()
-        if runner is not None:
-            self.counters.show_counters(runner.engine.counters())
-            runner.deleteLater()
-        self.clients.clear()
-        if not self.state.text().startswith("Not started"):
-            self.state.setText("Stopped")
-        self._set_running(False)
-
-    @Slot()
-    def _refresh_counters(self) -> None:
-        if self.runner is None:
-            return
-        engine = self.runner.engine
-        self.counters.show_counters(engine.counters())
-        self.log.note_bridge_drops(self.runner.dropped)
+    def on_tick(self, engine: TcpServer) -> None:
         refresh_byte_columns(self.clients, engine.clients(), 3)
 
     @Slot(bool)
@@ -603,45 +524,17 @@ class ClientPanel(QWidget):
         form.addWidget(QLabel("SO_SNDBUF"), 2, 2)
         form.addWidget(self.sndbuf, 2, 3)
         form.addWidget(self.trace, 2, 4)
-        row = QHBoxLayout()
-        for widget in (self.tls, self.insecure):
-            row.addWidget(widget)
-        row.addStretch(1)
-        row.addWidget(self.connect_button)
-        form.addLayout(row, 3, 0, 1, 5)
+        form.addLayout(hbox(self.tls, self.insecure, None, self.connect_button), 3, 0, 1, 5)
         form.addWidget(self.form_error, 4, 0, 1, 5)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
-        connection_buttons = QHBoxLayout()
-        connection_buttons.addWidget(self.half_close_button)
-        connection_buttons.addWidget(self.close_button)
-        connection_buttons.addStretch(1)
-        connection_buttons.addWidget(self.send_file_button)
-        connection_buttons.addWidget(self.send_button)
-        periodic = QHBoxLayout()
-        periodic.addWidget(QLabel("Every"))
-        periodic.addWidget(self.periodic_ms)
-        periodic.addWidget(QLabel("times"))
-        periodic.addWidget(self.periodic_count)
-        periodic.addWidget(self.periodic_button)
-        periodic.addStretch(1)
-
-        controls = QWidget()
-        column = QVBoxLayout(controls)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addLayout(form)
-        column.addWidget(self.connections)
-        column.addWidget(self.payload)
-        column.addLayout(connection_buttons)
-        column.addLayout(periodic)
-        column.addWidget(self.counters)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(controls)
-        splitter.addWidget(self.log)
-        splitter.setStretchFactor(1, 1)
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Clients</b>"))
-        layout.addWidget(splitter)
+        connection_buttons = hbox(
+            self.half_close_button, self.close_button, None, self.send_file_button, self.send_button
+        )
+        every, times = QLabel("Every"), QLabel("times")
+        periodic = hbox(every, self.periodic_ms, times, self.periodic_count, self.periodic_button, None)
+        parts = [form, self.connections, self.payload, connection_buttons, periodic, self.counters]
+        controls_above_log(self, "Clients", parts, self.log)
 
         self._counter_timer = QTimer(self)
         self._counter_timer.setInterval(COUNTER_INTERVAL_MS)

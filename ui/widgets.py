@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QLayout,
     QPlainTextEdit,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -208,3 +210,34 @@ class CountersBar(QLabel):
         if counters.dropped_bytes:
             text += f"   Dropped for slow peers: {human_bytes(counters.dropped_bytes)}"
         self.setText(text)
+
+
+def hbox(*items: QWidget | None, stretch: QWidget | None = None) -> QHBoxLayout:
+    """Widgets left to right; None leaves a stretch there, and `stretch` takes the spare room."""
+    layout = QHBoxLayout()
+    for item in items:
+        if item is None:
+            layout.addStretch(1)
+        else:
+            layout.addWidget(item, 1 if item is stretch else 0)
+    return layout
+
+
+def controls_above_log(owner: QWidget, title: str, parts: list[QWidget | QLayout], log: QWidget) -> None:
+    """The layout every panel shares: a title, its controls, then the log pane below a movable divider."""
+    controls = QWidget()
+    column = QVBoxLayout(controls)
+    column.setContentsMargins(0, 0, 0, 0)
+    for part in parts:
+        if isinstance(part, QLayout):
+            column.addLayout(part)
+        else:
+            column.addWidget(part)
+    splitter = QSplitter(Qt.Orientation.Vertical)
+    splitter.addWidget(controls)
+    splitter.addWidget(log)
+    splitter.setStretchFactor(1, 1)
+    layout = QVBoxLayout(owner)
+    if title:
+        layout.addWidget(QLabel(f"<b>{title}</b>"))
+    layout.addWidget(splitter)

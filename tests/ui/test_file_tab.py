@@ -108,3 +108,25 @@ def test_qr_code_is_drawn_right_and_leaks_no_references(qtbot: QtBot) -> None:
     for _ in range(50):
         qr_pixmap("http://127.0.0.1:8000/")
     assert sys.getrefcount(None) - before < 10
+
+
+def test_port_in_use_says_so_and_the_tab_can_start_again(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    import socket
+
+    tab = window.files
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        tab.folder.setText(str(tmp_path))
+        tab.port.setValue(port)
+        with qtbot.waitSignal(
+            tab.status, timeout=WAIT_MS, check_params_cb=lambda text: "already in use" in text
+        ):
+            qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: tab.runner is None, timeout=WAIT_MS)
+    assert tab.state.text() == f"Not started: Port {port} is already in use by another program"
+    assert tab.start_button.isEnabled() and tab.folder.isEnabled()
+    assert start(qtbot, window, tmp_path).startswith("http://127.0.0.1:")

@@ -1,0 +1,110 @@
+"""One way to run an engine from a form: config checked at the fields, a runner, state, counters, log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel, QWidget
+
+from netlab.config import ConfigError
+from netlab.engine import Engine
+from netlab.events import Event, Sink
+from ui.bridge import EngineRunner
+from ui.logpane import LogPane
+from ui.widgets import CountersBar, FieldMarks
+
+COUNTER_INTERVAL_MS = 1000
+
+
+class EnginePanel(QWidget):
+    """A form that starts and stops one engine. Subclasses build the widgets named below and say
+    how to read the form (config), what to run (make_engine) and what to enable (set_running).
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+
+    marks: FieldMarks
+    state: QLabel
+    counters: CountersBar
+    log: LogPane
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner: EngineRunner[Any] | None = None
+        self._counter_timer = QTimer(self)
+        self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
+        self._counter_timer.timeout.connect(self._refresh_counters)
+
+    # ------------------------------------------------------------------ for subclasses
+    def config(self) -> Any:
+        """The form as a config; raises ConfigError naming the fields."""
+        raise NotImplementedError
+
+    def make_engine(self, config: Any, sink: Sink) -> Engine:
+        raise NotImplementedError
+
+    def set_running(self, running: bool) -> None:
+        """Enable what can be used while the engine runs (or while it does not)."""
+        raise NotImplementedError
+
+    def on_events(self, events: list[Event]) -> None:
+        """A batch has reached the log; update lists and labels."""
+
+    def on_tick(self, engine: Any) -> None:
+        """Once a second while running, after the counters."""
+
+    # ------------------------------------------------------------------ the shared part
+    @Slot()
+    def start(self) -> None:
+        if self.runner is not None:
+            return
+        try:
+            config = self.config()
+        except ConfigError as exc:
+            self.marks.show(exc.problems)
+            self.status.emit(str(exc.problems[0]))
+            return
+        self.marks.clear()
+        self.runner = EngineRunner(lambda sink: self.make_engine(config, sink), self)
+        self.runner.events_arrived.connect(self._on_events_arrived)
+        self.runner.finished.connect(self._on_runner_finished)
+        self.runner.start()
+        self.state.setText("Starting…")
+        self.set_running(True)
+        self._counter_timer.start()
+
+    @Slot()
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+            self.state.setText("Stopping…")
+
+    def runners(self) -> list[EngineRunner[Any]]:
+        return [self.runner] if self.runner is not None else []
+
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        self.log.add_events(events)
+        self.on_events(events)
+
+    @Slot()
+    def _on_runner_finished(self) -> None:
+        runner, self.runner = self.runner, None
+        self._counter_timer.stop()
+        if runner is not None:
+            self.counters.show_counters(runner.engine.counters())
+            runner.deleteLater()
+        if not self.state.text().startswith("Not started"):
+            self.state.setText("Stopped")
+        self.set_running(False)
+
+    @Slot()
+    def _refresh_counters(self) -> None:
+        if self.runner is not None:
+            self.counters.show_counters(self.runner.engine.counters())
+            self.log.note_bridge_drops(self.runner.dropped)
+            self.on_tick(self.runner.engine)
