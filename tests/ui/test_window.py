@@ -115,11 +115,11 @@ def test_bridge_batches_at_most_once_per_interval(qtbot: QtBot) -> None:
     runner.start()
     qtbot.waitUntil(lambda: sum(batches) + runner.dropped >= 100_001, timeout=WAIT_MS * 4)
     elapsed_ms = (time.monotonic() - started) * 1000
-    runner.stop()
     with qtbot.waitSignal(runner.finished, timeout=WAIT_MS):
-        pass
-    # By construction a batch can only leave on the GUI timer, so never more than one per interval.
-    assert len(batches) <= elapsed_ms / BATCH_INTERVAL_MS + 2
+        runner.stop()
+    # A batch can only leave on the GUI timer, so at most one per interval (Qt's coarse timers may
+    # fire up to 5% early, hence 0.95).
+    assert len(batches) <= elapsed_ms / (BATCH_INTERVAL_MS * 0.95) + 2
     assert len(batches) < 1000
 
 
