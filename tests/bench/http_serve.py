@@ -106,7 +106,7 @@ http {{
         wait_for_port(port)
         yield port
     finally:
-        process.kill()
+        process.terminate()  # SIGTERM: the master stops its workers too (SIGKILL would orphan them)
         process.wait(10)
         shutil.rmtree(work, ignore_errors=True)
 
