@@ -15,7 +15,7 @@ from types import FrameType
 
 from netlab import __version__
 from netlab.codec import CodecError, LineEnding, Payload, hexdump
-from netlab.config import ConfigError, Family
+from netlab.config import ConfigError, Family, format_address
 from netlab.engine import Engine
 from netlab.events import Closed, Data, Error, Event, HttpExchange, Listening, Opened, Stopped, direction_of
 from netlab.file_server import FileServer, FileServerConfig
@@ -179,8 +179,8 @@ def _serve(args: argparse.Namespace) -> int:
     def sink(event: Event) -> None:
         nonlocal failed
         if isinstance(event, Listening):
-            host = f"[{event.host}]" if ":" in event.host else event.host
-            print(f"serving {os.path.abspath(config.root)} on http://{host}:{event.port}/", flush=True)
+            where = format_address((event.host, event.port))
+            print(f"serving {os.path.abspath(config.root)} on http://{where}/", flush=True)
         elif isinstance(event, HttpExchange):
             print(access_line(event))  # flushed by the timer below, not a write() per request
         elif isinstance(event, Error):

@@ -7,6 +7,8 @@ import socket
 import ssl
 from dataclasses import dataclass
 
+from netlab.config import format_address
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -74,7 +76,7 @@ _BY_ERRNO: dict[int, tuple[str, str]] = {
 
 def explain(exc: BaseException, *, action: str, host: str = "", port: int | None = None) -> Problem:
     """Turn an exception from a socket, TLS or file operation into a Problem a user can act on."""
-    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    where = format_address((host, port))
     fill = {"where": where, "host": host or "?", "port": port if port is not None else "?"}
     if isinstance(exc, ssl.SSLCertVerificationError):
         reason = exc.verify_message or str(exc)

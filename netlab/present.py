@@ -7,6 +7,7 @@ import re
 import time
 
 from netlab.codec import decode_lossless, preview
+from netlab.config import format_address
 from netlab.events import (
     Closed,
     Data,
@@ -67,8 +68,7 @@ def summary(event: Event, encoding: str = "utf-8", limit: int = 120) -> str:
     if isinstance(event, SocketCall):
         return f"{event.call} → {event.result}" if event.result else event.call
     if isinstance(event, Listening):
-        host = f"[{event.host}]" if ":" in event.host else event.host
-        return f"listening on {host}:{event.port}"
+        return f"listening on {format_address((event.host, event.port))}"
     if isinstance(event, Opened):
         return f"connected: {event.peer} ↔ {event.local}"
     if isinstance(event, Closed):

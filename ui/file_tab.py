@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from netlab.config import format_address
 from netlab.events import Error, Event, Listening, Sink
 from netlab.file_server import FileServer, FileServerConfig
 from netlab.lan import qr_matrix, share_urls
@@ -217,9 +218,8 @@ class FileServerTab(EnginePanel):
 
     def _on_listening(self, event: Listening) -> None:
         wildcard = event.host in ("0.0.0.0", "::")
-        host = "127.0.0.1" if event.host == "0.0.0.0" else "[::1]" if event.host == "::" else event.host
-        host = f"[{host}]" if ":" in host and not host.startswith("[") else host
-        self.url = f"http://{host}:{event.port}/"
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(event.host, event.host)  # a wildcard is no URL
+        self.url = f"http://{format_address((host, event.port))}/"
         self.state.setText(f'Serving on <a href="{self.url}">{self.url}</a>')
         self.status.emit(f"Serving {self.folder.text()} on {self.url}")
         self.open_button.setEnabled(True)

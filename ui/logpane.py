@@ -31,8 +31,18 @@ from PySide6.QtWidgets import (
 
 from netlab.codec import ENCODINGS, decode_marked, hexdump
 from netlab.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
-from netlab.logstore import LogFilter, LogStore, Ring, Row, conversation, write_csv, write_jsonl, write_text
-from netlab.present import arrow, byte_count, connection_label, format_time, summary
+from netlab.logstore import (
+    COLUMNS,
+    LogFilter,
+    LogStore,
+    Ring,
+    Row,
+    conversation,
+    write_csv,
+    write_jsonl,
+    write_text,
+)
+from netlab.present import arrow, byte_count, connection_label, format_delta, format_time, summary
 from ui.widgets import named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
@@ -42,7 +52,6 @@ ERROR_COLOUR = "#b3261e"
 DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
 FOLLOW_LIMIT = 4 * 1024 * 1024  # bytes of one conversation shown in Follow Stream
 
-COLUMNS = ("No.", "Time", "Delta", "Direction", "Connection", "Bytes", "Data")
 SAVE_FORMATS = {"Text (*.txt)": write_text, "CSV (*.csv)": write_csv, "JSON Lines (*.jsonl)": write_jsonl}
 
 
@@ -106,7 +115,7 @@ class LogModel(QAbstractTableModel):
             return format_time(event.wall)
         if column == 2:
             previous = self.rows[position - 1].event if position else None
-            return f"+{event.mono - previous.mono:.6f}" if previous else "+0.000000"
+            return format_delta(event.mono - previous.mono if previous else 0.0)
         if column == 3:
             return "request" if isinstance(event, HttpExchange) else arrow(direction_of(event))
         if column == 4:  # each pane belongs to one engine, so its name would only repeat

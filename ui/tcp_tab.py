@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.autoreply import MACROS, MatchKind, Rule
-from netlab.config import ConfigError, Family
+from netlab.config import ConfigError, Family, format_address
 from netlab.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
 from netlab.stream import ConnectionInfo
 from netlab.tcp_client import TcpClients
@@ -345,9 +345,9 @@ class ServerPanel(EnginePanel):
     def on_events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Listening):
-                host = f"[{event.host}]" if ":" in event.host else event.host
-                self.state.setText(f"Listening on {host}:{event.port}")
-                self.status.emit(f"TCP server listening on {host}:{event.port}")
+                where = format_address((event.host, event.port))
+                self.state.setText(f"Listening on {where}")
+                self.status.emit(f"TCP server listening on {where}")
             elif isinstance(event, Opened):
                 item = QTreeWidgetItem(
                     [
