@@ -286,13 +286,22 @@ class HttpConnection(Registered):
                 self.close("the client closed the connection")
 
     def _check_head_size(self) -> None:
+        """A head still arriving: refuse it as soon as it is too long, without waiting for the rest."""
         if self.h11.their_state is not h11.IDLE:
             return
         pending = self.h11.trailing_data[0]
-        if len(pending) > MAX_REQUEST_LINE and b"\r\n" not in pending[:MAX_REQUEST_LINE]:
+        line_end = pending.find(b"\r\n", 0, MAX_REQUEST_LINE + 2)
+        self._refuse_oversized_head(len(pending) if line_end < 0 else line_end, len(pending))
+
+    def _refuse_oversized_head(self, line: int, head: int) -> bool:
+        """414 for a request line over MAX_REQUEST_LINE, 431 for a head over MAX_HEAD; True if refused."""
+        if line > MAX_REQUEST_LINE:
             self._refuse(414, f"The request line is longer than {MAX_REQUEST_LINE:,} bytes", close=True)
-        elif len(pending) > MAX_HEAD:
+        elif head > MAX_HEAD:
             self._refuse(431, f"The request headers are larger than {MAX_HEAD:,} bytes", close=True)
+        else:
+            return False
+        return True
 
     def _on_request(self, request: h11.Request) -> None:
         self._method = request.method.decode("latin-1")
@@ -300,11 +309,8 @@ class HttpConnection(Registered):
         self._started = time.monotonic()
         self._sent = 0
         self.server.messages_in += 1
-        if len(request.method) + len(request.target) + 10 > MAX_REQUEST_LINE:
-            self._refuse(414, f"The request line is longer than {MAX_REQUEST_LINE:,} bytes", close=True)
-            return
-        if sum(len(name) + len(value) + 4 for name, value in request.headers) > MAX_HEAD:
-            self._refuse(431, f"The request headers are larger than {MAX_HEAD:,} bytes", close=True)
+        line = len(request.method) + len(request.target) + len(b"  HTTP/1.1")
+        if self._refuse_oversized_head(line, line + sum(len(n) + len(v) + 4 for n, v in request.headers)):
             return
         headers = {name: value for name, value in request.headers}
         config = self.server.config
@@ -510,7 +516,7 @@ class HttpConnection(Registered):
         except h11.LocalProtocolError as exc:
             self.server.emit(
                 Error(
-                    source="file server",
+                    source=self.server.source,
                     conn=self.conn,
                     peer=self.peer,
                     message=f"Could not answer {self._method} {self._target}: {exc}",
@@ -526,7 +532,7 @@ class HttpConnection(Registered):
             self.server.messages_out += 1
             self.server.emit(
                 HttpExchange(
-                    source="file server",
+                    source=self.server.source,
                     conn=self.conn,
                     peer=self.peer,
                     method=self._method,
@@ -570,7 +576,7 @@ class HttpConnection(Registered):
         self.sock.close()
         self.server.connections -= 1
         self.server.drop(self)
-        self.server.emit(Closed(source="file server", conn=self.conn, peer=self.peer, reason=reason))
+        self.server.emit(Closed(source=self.server.source, conn=self.conn, peer=self.peer, reason=reason))
 
 
 def read_range(path: str, start: int, length: int) -> bytes:
