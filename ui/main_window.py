@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Slot
@@ -89,10 +90,12 @@ class MainWindow(QMainWindow):
         runners = self.runners()
         for tab in self.tab_widgets():
             tab.stop_all()
-        ended = all(runner.wait(SHUTDOWN_MS) for runner in runners)
+        # One shared deadline, and every runner is waited for: all() would stop at the first overrun.
+        deadline = time.monotonic() + SHUTDOWN_MS / 1000
+        ended = [runner.wait(max(0, int((deadline - time.monotonic()) * 1000))) for runner in runners]
         for pane in self.findChildren(LogPane):
             pane.stop_streaming()
-        return ended
+        return all(ended)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()

@@ -670,6 +670,8 @@ class ClientPanel(QWidget):
     def _on_events_arrived(self, events: list[Event]) -> None:
         self.log.add_events(events)
         for event in events:
+            if not isinstance(event, (Opened, TlsInfo, Closed, Error)):
+                continue  # payload and socket-call rows change nothing in the list
             item = self._item(event.conn) if event.conn else None
             if item is None:
                 continue
