@@ -18,8 +18,6 @@ from typing import Any
 from netlab.errors import explain
 from netlab.events import Error, Event, Sink, Stopped
 
-ReadyCallback = Callable[[int], None]
-
 
 class Timer:
     """A call the loop makes later; cancel() from the loop thread."""

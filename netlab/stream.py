@@ -98,7 +98,6 @@ class Stream(Registered):
         self._file: BinaryIO | None = None
         self._timeout: Timer | None = None
         self._addresses: list[tuple[socket.AddressFamily, tuple[str, int]]] = []
-        self._last_error: OSError | None = None
 
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.conn, self.peer, self.since, self.bytes_in, self.bytes_out)
@@ -172,7 +171,6 @@ class Stream(Registered):
         self.established()
 
     def _connect_failed(self, exc: OSError) -> None:
-        self._last_error = exc
         if self._addresses:
             family = self._addresses[0][0]
             self._set_interest(0)

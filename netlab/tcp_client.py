@@ -66,10 +66,6 @@ class TcpClients(StreamEngine):
         """A snapshot of the open connections, safe from any thread."""
         return [s.info() for s in list(self._streams.values())]
 
-    def is_open(self, conn: int) -> bool:
-        stream = self._streams.get(conn)
-        return stream is not None and stream.state is State.OPEN
-
     # ------------------------------------------------------------------ loop thread
     def _open(self, conn: int, config: TcpClientConfig) -> None:
         self.trace = self.trace or config.trace

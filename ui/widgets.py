@@ -174,11 +174,14 @@ class PayloadEditor(QWidget):
 
 
 def human_bytes(count: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+    """1023 B, 1.5 KB, 12.0 MB, 3.2 GB."""
+    if abs(count) < 1024:
+        return f"{count:.0f} B"
+    for unit in ("KB", "MB"):
         count /= 1024
-    return f"{count:.1f} GB"
+        if abs(count) < 1024:
+            return f"{count:.1f} {unit}"
+    return f"{count / 1024:.1f} GB"
 
 
 class CountersBar(QLabel):
