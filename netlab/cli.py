@@ -14,15 +14,25 @@ from importlib.metadata import entry_points
 from types import FrameType
 
 from netlab import __version__
-from netlab.codec import CodecError, LineEnding, Payload, hexdump
-from netlab.config import ConfigError, Family, format_address
-from netlab.engine import Engine
-from netlab.events import Closed, Data, Error, Event, HttpExchange, Listening, Opened, Stopped, direction_of
-from netlab.file_server import FileServer, FileServerConfig
-from netlab.present import access_line, arrow, connection_label, format_time, summary
-from netlab.tcp_client import TcpClients
-from netlab.tcp_config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
-from netlab.tcp_server import TcpServer
+from netlab.core.codec import CodecError, LineEnding, Payload, hexdump
+from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.engine import Engine
+from netlab.core.events import (
+    Closed,
+    Data,
+    Error,
+    Event,
+    HttpExchange,
+    Listening,
+    Opened,
+    Stopped,
+    direction_of,
+)
+from netlab.core.present import access_line, arrow, connection_label, format_time, summary
+from netlab.http.file_server import FileServer, FileServerConfig
+from netlab.tcp.client import TcpClients
+from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.server import TcpServer
 
 CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerMode.RULES)]
 

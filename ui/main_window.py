@@ -10,10 +10,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from netlab import __version__
-from ui.bridge import EngineRunner
-from ui.file_tab import FileServerTab
-from ui.logpane import LogPane
-from ui.tcp_tab import TcpTab
+from ui.common.bridge import EngineRunner
+from ui.common.logpane import LogPane
+from ui.tabs.files import FileServerTab
+from ui.tabs.tcp import TcpTab
 
 SHUTDOWN_MS = 2000
 STATUS_MS = 10_000

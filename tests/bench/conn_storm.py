@@ -83,10 +83,10 @@ def main() -> None:
 
 def measure(clients: int) -> dict[str, float]:
     """Run the real engine (log store on) in this process; count the threads it uses at the peak."""
-    from netlab.events import Event, Listening
-    from netlab.logstore import LogStore
-    from netlab.tcp_config import TcpServerConfig
-    from netlab.tcp_server import TcpServer
+    from netlab.core.events import Event, Listening
+    from netlab.core.logstore import LogStore
+    from netlab.tcp.config import TcpServerConfig
+    from netlab.tcp.server import TcpServer
 
     store = LogStore()
     lock = threading.Lock()

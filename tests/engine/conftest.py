@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from netlab.engine import Engine
-from netlab.events import Data, Direction, Event
+from netlab.core.engine import Engine
+from netlab.core.events import Data, Direction, Event
 
 WAIT = 5.0
 

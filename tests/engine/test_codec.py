@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from netlab.codec import (
+from netlab.core.codec import (
     ENCODINGS,
     CodecError,
     LineEnding,

@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from netlab.errors import explain
+from netlab.core.errors import explain
 
 
 @pytest.mark.parametrize(

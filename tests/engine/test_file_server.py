@@ -14,9 +14,9 @@ from pathlib import Path
 import h11
 import pytest
 
-from netlab.events import HttpExchange, Listening
-from netlab.file_server import FileServer, FileServerConfig
-from netlab.present import access_line
+from netlab.core.events import HttpExchange, Listening
+from netlab.core.present import access_line
+from netlab.http.file_server import FileServer, FileServerConfig
 
 from .conftest import WAIT, Recorder
 
@@ -352,7 +352,7 @@ def test_methods_other_than_get_and_head_are_refused(served: Served) -> None:
 
 
 def test_config_refuses_bad_input() -> None:
-    from netlab.config import ConfigError
+    from netlab.core.config import ConfigError
 
     with pytest.raises(ConfigError) as caught:
         FileServerConfig(root="/no/such/folder", auth="nocolon")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from netlab.events import Listening
-from netlab.file_server import FileServer, FileServerConfig
+from netlab.core.events import Listening
+from netlab.http.file_server import FileServer, FileServerConfig
 
 from .conftest import WAIT, Recorder
 

@@ -7,8 +7,8 @@ import io
 import json
 import sys
 
-from netlab.events import Data, Direction, Info, SocketCall
-from netlab.logstore import LogFilter, LogStore, Ring, conversation, write_csv, write_jsonl, write_text
+from netlab.core.events import Data, Direction, Info, SocketCall
+from netlab.core.logstore import LogFilter, LogStore, Ring, conversation, write_csv, write_jsonl, write_text
 
 
 def data(text: bytes, direction: Direction = Direction.RECEIVED, conn: int = 1, peer: str = "p:1") -> Data:

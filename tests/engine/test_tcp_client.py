@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from netlab.events import Closed, Data, Direction, Error, Info, Opened, SocketCall
-from netlab.tcp_client import TcpClients
-from netlab.tcp_config import PeriodicSend, TcpClientConfig
+from netlab.core.events import Closed, Data, Direction, Error, Info, Opened, SocketCall
+from netlab.tcp.client import TcpClients
+from netlab.tcp.config import PeriodicSend, TcpClientConfig
 
 from .conftest import WAIT, Recorder, running
 

@@ -8,11 +8,11 @@ import time
 
 import pytest
 
-from netlab.autoreply import MatchKind, Rule
-from netlab.config import ConfigError, Family
-from netlab.events import Closed, Direction, Error, Listening, Opened, SocketCall
-from netlab.tcp_config import ServerMode, TcpServerConfig
-from netlab.tcp_server import TcpServer
+from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.config import ConfigError, Family
+from netlab.core.events import Closed, Direction, Error, Listening, Opened, SocketCall
+from netlab.tcp.config import ServerMode, TcpServerConfig
+from netlab.tcp.server import TcpServer
 
 from .conftest import Recorder, connect, eventually, recv_exactly, recv_until_closed, running
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import trustme
 
-from netlab.events import Data, Direction, Error, Listening, TlsInfo
-from netlab.tcp_client import TcpClients
-from netlab.tcp_config import TcpClientConfig, TcpServerConfig, TlsServerSettings
-from netlab.tcp_server import TcpServer
+from netlab.core.events import Data, Direction, Error, Listening, TlsInfo
+from netlab.tcp.client import TcpClients
+from netlab.tcp.config import TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.server import TcpServer
 
 from .conftest import WAIT, Recorder, recv_exactly, running
 

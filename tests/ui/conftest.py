@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 from pytestqt.qtbot import QtBot
 
-from ui import bridge
+from ui.common import bridge
 from ui.main_window import MainWindow
 
 WAIT_MS = 5000

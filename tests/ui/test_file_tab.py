@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from netlab.events import HttpExchange
+from netlab.core.events import HttpExchange
 from ui.main_window import MainWindow
 
 from .conftest import WAIT_MS
@@ -94,8 +94,8 @@ def test_uploads_and_login_from_the_tab(qtbot: QtBot, window: MainWindow, tmp_pa
 def test_qr_code_is_drawn_right_and_leaks_no_references(qtbot: QtBot) -> None:
     import sys
 
-    from netlab.lan import qr_matrix
-    from ui.file_tab import QR_SCALE, qr_pixmap
+    from netlab.core.lan import qr_matrix
+    from ui.tabs.files import QR_SCALE, qr_pixmap
 
     matrix = qr_matrix("http://127.0.0.1:8000/")
     image = qr_pixmap("http://127.0.0.1:8000/").toImage()

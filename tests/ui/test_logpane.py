@@ -11,9 +11,9 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from netlab.events import Data, Direction, Error, Event, Info, Opened
-from netlab.logstore import LogStore
-from ui.logpane import FollowStreamDialog, LogPane
+from netlab.core.events import Data, Direction, Error, Event, Info, Opened
+from netlab.core.logstore import LogStore
+from ui.common.logpane import FollowStreamDialog, LogPane
 
 
 def conversation_events() -> list[Event]:
@@ -160,8 +160,8 @@ def test_clear_empties_the_log(qtbot: QtBot) -> None:
 
 
 def test_http_requests_show_their_bytes_and_failures_stand_out(qtbot: QtBot) -> None:
-    from netlab.events import HttpExchange
-    from ui.logpane import ERROR_COLOUR
+    from netlab.core.events import HttpExchange
+    from ui.common.logpane import ERROR_COLOUR
 
     pane = make_pane(qtbot)
     ok = HttpExchange(

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidget
 from pytestqt.qtbot import QtBot
 
-from netlab.events import Data, Direction, Error
-from ui.logpane import TEXT_COLOURS, LogPane
+from netlab.core.events import Data, Direction, Error
+from ui.common.logpane import TEXT_COLOURS, LogPane
 from ui.main_window import MainWindow
-from ui.tcp_tab import ClientPanel, ServerPanel
+from ui.tabs.tcp import ClientPanel, ServerPanel
 
 from .conftest import WAIT_MS
 
@@ -189,7 +189,7 @@ def test_auto_reply_rules_from_the_tab(qtbot: QtBot, window: MainWindow) -> None
 
 
 def test_closing_the_window_stops_every_engine(qtbot: QtBot) -> None:
-    from ui import bridge
+    from ui.common import bridge
 
     main = MainWindow()
     qtbot.addWidget(main)

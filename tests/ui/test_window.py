@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from netlab.engine import Engine
-from netlab.events import Data, Direction, Info, Sink
+from netlab.core.engine import Engine
+from netlab.core.events import Data, Direction, Info, Sink
 from ui.app import show_unexpected_error
-from ui.bridge import BATCH_INTERVAL_MS, EngineRunner
+from ui.common.bridge import BATCH_INTERVAL_MS, EngineRunner
 from ui.main_window import MainWindow
 
 from .conftest import WAIT_MS

@@ -21,11 +21,18 @@ import h11
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from netlab import __version__
-from netlab.config import FieldProblem, format_address, host_problems, port_problems, raise_if, range_problems
-from netlab.engine import Engine, Registered
-from netlab.errors import explain
-from netlab.events import Closed, Error, HttpExchange, Listening, Opened
-from netlab.http_files import (
+from netlab.core.config import (
+    FieldProblem,
+    format_address,
+    host_problems,
+    port_problems,
+    raise_if,
+    range_problems,
+)
+from netlab.core.engine import Engine, Registered
+from netlab.core.errors import explain
+from netlab.core.events import Closed, Error, HttpExchange, Listening, Opened
+from netlab.http.files import (
     Refusal,
     Target,
     byte_range,

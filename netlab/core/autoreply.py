@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 from enum import Enum
 
-from netlab.codec import CodecError, encode_text
-from netlab.config import FieldProblem, raise_if
+from netlab.core.codec import CodecError, encode_text
+from netlab.core.config import FieldProblem, raise_if
 
 
 class MatchKind(str, Enum):

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.codec import ENCODINGS, CodecError, LineEnding, Payload
-from netlab.config import FieldProblem
-from netlab.engine import Counters
+from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload
+from netlab.core.config import FieldProblem
+from netlab.core.engine import Counters
 
 W = TypeVar("W", bound=QWidget)
 

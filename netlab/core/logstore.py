@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Generic, TypeVar
 
-from netlab.events import Data, Direction, Event, direction_of
-from netlab.present import byte_count, connection_label, format_time, full_text, kind, summary
+from netlab.core.events import Data, Direction, Event, direction_of
+from netlab.core.present import byte_count, connection_label, format_time, full_text, kind, summary
 
 T = TypeVar("T")
 

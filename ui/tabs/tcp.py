@@ -27,17 +27,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.autoreply import MACROS, MatchKind, Rule
-from netlab.config import ConfigError, Family, format_address
-from netlab.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
-from netlab.stream import ConnectionInfo
-from netlab.tcp_client import TcpClients
-from netlab.tcp_config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
-from netlab.tcp_server import TcpServer
-from ui.bridge import EngineRunner
-from ui.logpane import LogPane
-from ui.panel import COUNTER_INTERVAL_MS, EnginePanel
-from ui.widgets import (
+from netlab.core.autoreply import MACROS, MatchKind, Rule
+from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
+from netlab.tcp.client import TcpClients
+from netlab.tcp.config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.server import TcpServer
+from netlab.tcp.stream import ConnectionInfo
+from ui.common.bridge import EngineRunner
+from ui.common.logpane import LogPane
+from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel
+from ui.common.widgets import (
     CountersBar,
     FieldMarks,
     PayloadEditor,

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import BinaryIO
 
-from netlab.config import format_address
-from netlab.engine import Engine, Registered, Timer
-from netlab.errors import explain
-from netlab.events import Closed, Data, Direction, Error, Opened, SocketCall, TlsInfo
+from netlab.core.config import format_address
+from netlab.core.engine import Engine, Registered, Timer
+from netlab.core.errors import explain
+from netlab.core.events import Closed, Data, Direction, Error, Opened, SocketCall, TlsInfo
 
 RECV_SIZE = 256 * 1024
 HIGH_WATER = 4 * 1024 * 1024  # stop reading a peer while this much of our output waits for it

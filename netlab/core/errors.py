@@ -7,7 +7,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from netlab.config import format_address
+from netlab.core.config import format_address
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import Generic, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from netlab.engine import Engine
-from netlab.events import Data, Event, Sink, SocketCall
+from netlab.core.engine import Engine
+from netlab.core.events import Data, Event, Sink, SocketCall
 
 E = TypeVar("E", bound=Engine)
 

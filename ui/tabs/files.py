@@ -21,14 +21,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.config import format_address
-from netlab.events import Error, Event, Listening, Sink
-from netlab.file_server import FileServer, FileServerConfig
-from netlab.lan import qr_matrix, share_urls
-from ui.bridge import EngineRunner
-from ui.logpane import LogPane
-from ui.panel import EnginePanel
-from ui.widgets import CountersBar, FieldMarks, controls_above_log, hbox, named
+from netlab.core.config import format_address
+from netlab.core.events import Error, Event, Listening, Sink
+from netlab.core.lan import qr_matrix, share_urls
+from netlab.http.file_server import FileServer, FileServerConfig
+from ui.common.bridge import EngineRunner
+from ui.common.logpane import LogPane
+from ui.common.panel import EnginePanel
+from ui.common.widgets import CountersBar, FieldMarks, controls_above_log, hbox, named
 
 QR_SCALE = 4
 

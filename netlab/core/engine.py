@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from netlab.errors import explain
-from netlab.events import Error, Event, Sink, Stopped
+from netlab.core.errors import explain
+from netlab.core.events import Error, Event, Sink, Stopped
 
 
 class Timer:

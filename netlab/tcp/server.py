@@ -7,14 +7,14 @@ import ssl
 import time
 from collections.abc import Callable
 
-from netlab.autoreply import first_match
-from netlab.codec import decode_lossless
-from netlab.config import Family, format_address
-from netlab.errors import NetLabError, explain
-from netlab.events import Error, Info, Listening, SocketCall
-from netlab.stream import ConnectionInfo, Stream, StreamEngine, family_name
-from netlab.tcp_config import ServerMode, TcpServerConfig
-from netlab.tls import server_context
+from netlab.core.autoreply import first_match
+from netlab.core.codec import decode_lossless
+from netlab.core.config import Family, format_address
+from netlab.core.errors import NetLabError, explain
+from netlab.core.events import Error, Info, Listening, SocketCall
+from netlab.core.tls import server_context
+from netlab.tcp.config import ServerMode, TcpServerConfig
+from netlab.tcp.stream import ConnectionInfo, Stream, StreamEngine, family_name
 
 
 def daytime_text(now: float | None = None) -> bytes:

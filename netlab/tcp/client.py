@@ -7,13 +7,13 @@ import socket
 import time
 from collections.abc import Callable
 
-from netlab.config import Family
-from netlab.engine import Timer
-from netlab.errors import NetLabError, explain
-from netlab.events import Error, Info
-from netlab.stream import ConnectionInfo, State, Stream, StreamEngine
-from netlab.tcp_config import PeriodicSend, TcpClientConfig
-from netlab.tls import client_context
+from netlab.core.config import Family
+from netlab.core.engine import Timer
+from netlab.core.errors import NetLabError, explain
+from netlab.core.events import Error, Info
+from netlab.core.tls import client_context
+from netlab.tcp.config import PeriodicSend, TcpClientConfig
+from netlab.tcp.stream import ConnectionInfo, State, Stream, StreamEngine
 
 _FAMILIES = {
     Family.AUTO: socket.AF_UNSPEC,

@@ -7,12 +7,12 @@ from typing import Any
 from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QWidget
 
-from netlab.config import ConfigError
-from netlab.engine import Engine
-from netlab.events import Event, Sink
-from ui.bridge import EngineRunner
-from ui.logpane import LogPane
-from ui.widgets import CountersBar, FieldMarks
+from netlab.core.config import ConfigError
+from netlab.core.engine import Engine
+from netlab.core.events import Event, Sink
+from ui.common.bridge import EngineRunner
+from ui.common.logpane import LogPane
+from ui.common.widgets import CountersBar, FieldMarks
 
 COUNTER_INTERVAL_MS = 1000
 

@@ -6,9 +6,9 @@ import functools
 import re
 import time
 
-from netlab.codec import decode_lossless, preview
-from netlab.config import format_address
-from netlab.events import (
+from netlab.core.codec import decode_lossless, preview
+from netlab.core.config import format_address
+from netlab.core.events import (
     Closed,
     Data,
     Direction,

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass, field
 from enum import Enum
 
-from netlab.autoreply import Rule
-from netlab.config import (
+from netlab.core.autoreply import Rule
+from netlab.core.config import (
     Family,
     FieldProblem,
     host_problems,

@@ -29,9 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.codec import ENCODINGS, decode_marked, hexdump
-from netlab.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
-from netlab.logstore import (
+from netlab.core.codec import ENCODINGS, decode_marked, hexdump
+from netlab.core.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
+from netlab.core.logstore import (
     COLUMNS,
     LogFilter,
     LogStore,
@@ -42,8 +42,8 @@ from netlab.logstore import (
     write_jsonl,
     write_text,
 )
-from netlab.present import arrow, byte_count, connection_label, format_delta, format_time, summary
-from ui.widgets import named
+from netlab.core.present import arrow, byte_count, connection_label, format_delta, format_time, summary
+from ui.common.widgets import named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
 TEXT_COLOURS = {Direction.SENT: "#9b1c1c", Direction.RECEIVED: "#1a3a9b", Direction.SYSTEM: "#666666"}

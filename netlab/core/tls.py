@@ -8,8 +8,8 @@ import os
 import ssl
 import tempfile
 
-from netlab.errors import NetLabError
-from netlab.tcp_config import TcpClientConfig, TlsServerSettings
+from netlab.core.errors import NetLabError
+from netlab.tcp.config import TcpClientConfig, TlsServerSettings
 
 
 class TlsSetupError(NetLabError):

@@ -1,0 +1,1 @@
+"""HTTP: the file server and its pure HTTP helpers."""

@@ -1,0 +1,1 @@
+"""TCP: configs, the server, the clients and the stream they share."""
