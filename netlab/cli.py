@@ -33,6 +33,9 @@ from netlab.http.file_server import FileServer, FileServerConfig
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
+from netlab.udp.config import ReceiverMode, SendBox, UdpReceiverConfig, UdpSenderConfig
+from netlab.udp.receiver import UdpReceiver
+from netlab.udp.sender import UdpSender
 
 CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerMode.RULES)]
 
@@ -100,7 +103,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", metavar="USER:PASS", default="", help="ask for this user name and password")
     serve.add_argument("--show-hidden", action="store_true", help="list and serve dot-files too")
+    _add_udp_commands(commands)
     return parser
+
+
+def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    recv = commands.add_parser("udp-recv", help="receive UDP datagrams and print each one")
+    recv.add_argument("--host", default=None, help="address to bind (default 127.0.0.1, or :: with --ipv6)")
+    recv.add_argument(
+        "--port", type=int, default=UdpReceiverConfig.port, help="0 = any free port (default %(default)s)"
+    )
+    recv.add_argument("--echo", action="store_true", help="send every datagram back to its sender")
+    recv.add_argument("--ipv6", action="store_true", help="use IPv6")
+    recv.add_argument("--group", metavar="MCAST_ADDR", default="", help="join this multicast group")
+    recv.add_argument("--interface", default="", help="interface address (IPv4) or name (IPv6) for --group")
+    recv.add_argument("--trace", action="store_true", help="also print each socket API call")
+
+    send = commands.add_parser("udp-send", help="send UDP datagrams and print the replies")
+    send.add_argument("host")
+    send.add_argument("port", type=int)
+    what = send.add_mutually_exclusive_group(required=True)
+    what.add_argument("--send", metavar="TEXT", help="text to send; {counter}, {time} … expand")
+    what.add_argument("--hex", metavar="HEX", help="bytes to send as hex, e.g. '48 65 6c 6c 6f'")
+    send.add_argument("--count", type=int, default=1, help="how many datagrams (default %(default)s)")
+    send.add_argument("--interval", type=int, default=1000, metavar="MS", help="ms between datagrams")
+    send.add_argument("--broadcast", action="store_true", help="allow broadcast addresses (SO_BROADCAST)")
+    send.add_argument("--source-port", type=int, default=0, help="send from this port (default: any)")
+    send.add_argument(
+        "--wait", type=float, default=1.0, metavar="SECONDS", help="how long to print replies after sending"
+    )
+    send.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -112,6 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _tcp_server(args)
         if args.command == "serve":
             return _serve(args)
+        if args.command == "udp-recv":
+            return _udp_recv(args)
+        if args.command == "udp-send":
+            return _udp_send(args)
         return _tcp_client(args)
     except (ConfigError, CodecError) as exc:
         hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
@@ -283,5 +319,99 @@ def _client_session(
         elif isinstance(event, Data) and event.direction.value == "received":
             out.write((hexdump(event.data) + "\n").encode() if args.hexdump else event.data)
             out.flush()
+        elif args.trace:
+            print(event_line(event), file=sys.stderr)
+
+
+def _udp_recv(args: argparse.Namespace) -> int:
+    host = args.host or ("::" if args.ipv6 and args.group else "::1" if args.ipv6 else "127.0.0.1")
+    if args.group and args.host is None and not args.ipv6:
+        host = "0.0.0.0"  # group datagrams are addressed to the group, not to 127.0.0.1
+    config = UdpReceiverConfig(
+        host=host,
+        port=args.port,
+        family=Family.IPV6 if args.ipv6 else Family.IPV4,
+        mode=ReceiverMode.ECHO if args.echo else ReceiverMode.LOG,
+        group=args.group,
+        interface=args.interface,
+        trace=args.trace,
+    )
+    failed = False
+    early: list[Event] = []  # trace rows before the listening line, which must come first
+
+    def sink(event: Event) -> None:
+        nonlocal failed
+        if isinstance(event, Listening):
+            print(summary(event), flush=True)
+            for held in early:
+                print(event_line(held), flush=True)
+            early.clear()
+        elif isinstance(event, Error):
+            failed = failed or receiver.address is None
+            _say(event)
+        elif receiver.address is None:
+            early.append(event)
+        elif not isinstance(event, Stopped):
+            print(event_line(event), flush=True)
+
+    receiver = UdpReceiver(config, sink)
+    return _run_until_signal(receiver) or (1 if failed else 0)
+
+
+def _udp_send(args: argparse.Namespace) -> int:
+    config = UdpSenderConfig(
+        host=args.host,
+        port=args.port,
+        broadcast=args.broadcast,
+        source_port=args.source_port,
+        trace=args.trace,
+    )
+    kind, text = ("text", args.send) if args.send is not None else ("hex", args.hex)
+    box = SendBox(payload=Payload(kind, text), count=args.count, interval_ms=args.interval)
+    if kind == "hex":
+        box.payload.to_bytes()  # a bad hex string fails here, before any socket opens
+    events: queue.Queue[Event] = queue.Queue()
+    sender = UdpSender(config, events.put)
+    thread = threading.Thread(target=sender.run, name="netlab-udp-send")
+    thread.start()
+    try:
+        return _udp_session(sender, box, events, args)
+    finally:
+        sender.stop()
+        thread.join(5)
+
+
+def _udp_session(
+    sender: UdpSender, box: SendBox, events: queue.Queue[Event], args: argparse.Namespace
+) -> int:
+    """Print replies (stdout) and failures (stderr) until --wait seconds after the last datagram."""
+    status = 0
+    sent = 0
+    started = False
+    deadline = time.monotonic() + 5.0  # for set-up
+    out = sys.stdout.buffer
+    while True:
+        try:
+            event = events.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return status if started else 1
+        if isinstance(event, Listening):
+            started = True
+            sender.send(box)
+            deadline = time.monotonic() + (args.count - 1) * args.interval / 1000 + args.wait + 1
+        elif isinstance(event, Error):
+            _say(event)
+            status = 1
+            if not started:
+                return 1
+        elif isinstance(event, Stopped):
+            return status if started else 1
+        elif isinstance(event, Data) and event.direction.value == "received":
+            out.write(f"{event.peer} {len(event.data)} bytes: ".encode() + event.data + b"\n")
+            out.flush()
+        elif isinstance(event, Data):
+            sent += 1
+            if sent == args.count:
+                deadline = time.monotonic() + args.wait
         elif args.trace:
             print(event_line(event), file=sys.stderr)

@@ -1,0 +1,193 @@
+"""Payload variables ({counter}, {seq}, {time}, {date}, {random:N}, {hex:..}, {peer}), filled in per send.
+
+The one place that knows them: the UDP and TCP send boxes and the auto-reply macros all expand
+through here. A template is parsed once (parse() raises VariableError, a CodecError, with the
+position and a hint) and rendered to bytes on every send, so a periodic send of
+'ping {counter}' puts 'ping 1', 'ping 2' ... on the wire. '{{' and '}}' write a literal brace.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from netlab.core.codec import CodecError, LineEnding, Payload, encode_text, parse_hex
+
+# name -> what it gives; the order is the order the hint and the help text list them in.
+VARIABLES: dict[str, str] = {
+    "counter": "how many sends so far, this one included: 1, 2, 3 … ({counter:5} pads to 00001)",
+    "seq": "the sequence number, starting at 0: 0, 1, 2 … ({seq:5} pads to 00000)",
+    "time": "the local time, 08:47:31",
+    "date": "the local date, 2026-11-21",
+    "random:N": "N random decimal digits",
+    "hex:..": "raw bytes written as hex, e.g. {hex:0d0a} for CR LF",
+    "peer": "the other side's address, host:port",
+}
+
+_HINT = "use {counter}, {seq}, {time}, {date}, {random:N}, {hex:..} or {peer}; write {{ for a literal brace"
+MAX_RANDOM = 65_507  # the largest UDP payload: more random digits than that can't be sent anyway
+MAX_PAD = 20
+
+
+class VariableError(CodecError):
+    """A template with a variable NetLab can't fill in; position is the index of its '{'."""
+
+    def __init__(self, message: str, hint: str, position: int) -> None:
+        super().__init__(message, hint)
+        self.position = position
+
+
+@dataclass(frozen=True)
+class Literal:
+    """Text sent as typed (escapes are read when the payload has them on)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One {name} or {name:arg}; for counter and seq arg is the zero-padded width (0: none)."""
+
+    name: str
+    arg: str = ""
+
+
+Piece = Literal | Variable
+
+
+def parse(template: str) -> tuple[Piece, ...]:
+    """Split a template into literal text and variables; raises VariableError in plain words."""
+    pieces: list[Piece] = []
+    literal: list[str] = []
+    i = 0
+    while i < len(template):
+        char = template[i]
+        if char in "{}" and template[i + 1 : i + 2] == char:
+            literal.append(char)
+            i += 2
+            continue
+        if char != "{":
+            literal.append(char)
+            i += 1
+            continue
+        end = template.find("}", i + 1)
+        if end < 0:
+            raise VariableError(
+                f"The '{{' at position {i + 1} is never closed",
+                "close the variable with '}', or write {{ for a literal brace",
+                i,
+            )
+        if literal:
+            pieces.append(Literal("".join(literal)))
+            literal.clear()
+        pieces.append(_variable(template[i + 1 : end], i))
+        i = end + 1
+    if literal:
+        pieces.append(Literal("".join(literal)))
+    return tuple(pieces)
+
+
+def _variable(body: str, position: int) -> Variable:
+    name, colon, arg = body.partition(":")
+    if name in ("counter", "seq"):
+        if colon and not (arg.isdigit() and int(arg) <= MAX_PAD):
+            raise VariableError(
+                f"'{{{body}}}' needs a width from 0 to {MAX_PAD} after the colon",
+                f"write {{{name}}} or, padded to 5 digits, {{{name}:5}}",
+                position,
+            )
+        return Variable(name, str(int(arg)) if colon else "")
+    if name in ("time", "date", "peer") and not colon:
+        return Variable(name)
+    if name == "random":
+        if not (arg.isdigit() and 1 <= int(arg) <= MAX_RANDOM):
+            raise VariableError(
+                f"'{{{body}}}' needs a number of digits from 1 to {MAX_RANDOM:,}",
+                "write e.g. {random:4} for four random digits",
+                position,
+            )
+        return Variable(name, str(int(arg)))
+    if name == "hex" and colon:
+        try:
+            if not parse_hex(arg):
+                raise CodecError("no bytes", "")
+        except CodecError as exc:
+            detail = f": {exc.message}" if exc.message != "no bytes" else " has no hex digits"
+            raise VariableError(
+                f"'{{{body}}}'{detail}", "write bytes as hex, e.g. {hex:0d0a}", position
+            ) from None
+        return Variable(name, arg)
+    raise VariableError(f"'{{{body}}}' is not a variable NetLab knows", _HINT, position)
+
+
+def template_of(pieces: tuple[Piece, ...]) -> str:
+    """The text that parses back to these pieces (braces in literals doubled)."""
+    out = []
+    for piece in pieces:
+        if isinstance(piece, Literal):
+            out.append(piece.text.replace("{", "{{").replace("}", "}}"))
+        else:
+            out.append("{" + piece.name + (":" + piece.arg if piece.arg else "") + "}")
+    return "".join(out)
+
+
+class Expander:
+    """Renders templates, counting sends: one per send box or responder, so {counter} runs on.
+
+    rng and clock are there so tests can pin them; the defaults are the real ones.
+    """
+
+    def __init__(self, rng: random.Random | None = None, clock: float | None = None) -> None:
+        self.sends = 0
+        self._rng = rng or random.Random()
+        self._clock = clock
+
+    def render(
+        self,
+        pieces: tuple[Piece, ...],
+        *,
+        encoding: str = "utf-8",
+        escapes: bool = False,
+        eol: LineEnding = LineEnding.NONE,
+        peer: str = "",
+    ) -> bytes:
+        """The bytes of one send; counts it. Raises CodecError if literal text can't be encoded."""
+        self.sends += 1
+        now = time.localtime(self._clock)
+        out = bytearray()
+        for piece in pieces:
+            if isinstance(piece, Literal):
+                out += encode_text(piece.text, encoding, escapes=escapes)
+            elif piece.name == "hex":
+                out += parse_hex(piece.arg)
+            else:
+                out += encode_text(self._text(piece, now, peer), encoding)
+        return bytes(out) + eol.bytes
+
+    def _text(self, piece: Variable, now: time.struct_time, peer: str) -> str:
+        name = piece.name
+        if name in ("counter", "seq"):
+            value = self.sends if name == "counter" else self.sends - 1
+            return str(value).zfill(int(piece.arg or 0))
+        if name == "time":
+            return time.strftime("%H:%M:%S", now)
+        if name == "date":
+            return time.strftime("%Y-%m-%d", now)
+        if name == "random":
+            return "".join(self._rng.choices("0123456789", k=int(piece.arg)))
+        return peer
+
+
+def has_variables(template: str) -> bool:
+    """True if the template holds at least one variable (and parses)."""
+    return any(isinstance(piece, Variable) for piece in parse(template))
+
+
+def payload_bytes(payload: Payload, expander: Expander | None, peer: str = "") -> bytes:
+    """One send of what the send box holds: variables filled in for text when an expander is given."""
+    if expander is None or payload.kind != "text":
+        return payload.to_bytes()
+    return expander.render(
+        parse(payload.text), encoding=payload.encoding, escapes=payload.escapes, eol=payload.eol, peer=peer
+    )

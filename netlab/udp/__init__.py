@@ -1,0 +1,1 @@
+"""UDP: receiver, sender and traffic generator engines, their configs and code templates."""

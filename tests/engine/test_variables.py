@@ -1,0 +1,153 @@
+"""Payload variables: parsing, rendering on every send, and plain-words errors."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netlab.core.codec import CodecError, LineEnding, Payload
+from netlab.core.variables import (
+    Expander,
+    Literal,
+    Variable,
+    VariableError,
+    has_variables,
+    parse,
+    payload_bytes,
+    template_of,
+)
+
+NOON = 1_700_000_000.0
+
+
+def render(template: str, sends: int = 1, **kw: object) -> bytes:
+    expander = Expander(rng=random.Random(1), clock=NOON)
+    out = b""
+    for _ in range(sends):
+        out = expander.render(parse(template), **kw)  # type: ignore[arg-type]
+    return out
+
+
+@pytest.mark.parametrize(
+    ("template", "sends", "expected"),
+    [
+        ("ping {counter}", 1, b"ping 1"),
+        ("ping {counter}", 3, b"ping 3"),
+        ("{seq}", 1, b"0"),
+        ("{seq}", 4, b"3"),
+        ("{counter:4}", 7, b"0007"),
+        ("{seq:3}", 1, b"000"),
+        ("a{hex:0d 0a}b", 1, b"a\r\nb"),
+        ("{{literal}}", 1, b"{literal}"),
+        ("to {peer}", 1, b"to 10.0.0.1:5"),
+        ("}", 1, b"}"),
+        ("", 1, b""),
+    ],
+)
+def test_render(template: str, sends: int, expected: bytes) -> None:
+    assert render(template, sends, peer="10.0.0.1:5") == expected
+
+
+def test_time_date_and_random_have_their_shapes() -> None:
+    text = render("{date} {time} {random:6}").decode()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \d{6}", text)
+
+
+def test_random_changes_between_sends() -> None:
+    expander = Expander()
+    pieces = parse("{random:12}")
+    assert expander.render(pieces) != expander.render(pieces)
+
+
+def test_escapes_and_line_ending_apply_to_the_literal_text() -> None:
+    assert render(r"a\t{counter}", escapes=True, eol=LineEnding.CRLF) == b"a\t1\r\n"
+    assert render(r"a\t{counter}") == b"a\\t1"
+
+
+def test_encoding_applies_to_text_and_variables() -> None:
+    assert render("é{counter}", encoding="utf-16-le") == "é1".encode("utf-16-le")
+
+
+@pytest.mark.parametrize(
+    ("template", "words", "position"),
+    [
+        ("x {foo}", "is not a variable", 2),
+        ("x {counter", "never closed", 2),
+        ("{random}", "needs a number of digits", 0),
+        ("{random:0}", "needs a number of digits", 0),
+        ("{random:x}", "needs a number of digits", 0),
+        ("{counter:abc}", "needs a width", 0),
+        ("{hex:zz}", "not a hex digit", 0),
+        ("{hex:}", "no hex digits", 0),
+        ("{time:5}", "is not a variable", 0),
+        ('{"a": 1}', "is not a variable", 0),
+    ],
+)
+def test_bad_variables_say_what_and_where(template: str, words: str, position: int) -> None:
+    with pytest.raises(VariableError) as caught:
+        parse(template)
+    assert words in caught.value.message
+    assert caught.value.hint
+    assert caught.value.position == position
+    assert isinstance(caught.value, CodecError)  # every send box already shows these at the field
+
+
+def test_payload_bytes_expands_text_only_when_asked() -> None:
+    expander = Expander()
+    text = Payload("text", "n={counter}")
+    assert payload_bytes(text, expander) == b"n=1"
+    assert payload_bytes(text, expander) == b"n=2"
+    assert payload_bytes(text, None) == b"n={counter}"
+    assert payload_bytes(Payload("hex", "41 42"), expander) == b"AB"
+
+
+def test_has_variables() -> None:
+    assert has_variables("a {counter}")
+    assert not has_variables("a {{counter}}")
+
+
+names = st.sampled_from(["counter", "seq", "time", "date", "peer"])
+variables = st.one_of(
+    names.map(Variable),
+    st.tuples(st.sampled_from(["counter", "seq"]), st.integers(1, 20)).map(
+        lambda t: Variable(t[0], str(t[1]))
+    ),
+    st.integers(1, 500).map(lambda n: Variable("random", str(n))),
+    st.binary(min_size=1, max_size=8).map(lambda b: Variable("hex", b.hex())),
+)
+pieces_lists = st.lists(st.one_of(st.text(min_size=1).map(Literal), variables), max_size=8)
+
+
+def merged(pieces: list[Literal | Variable]) -> tuple[Literal | Variable, ...]:
+    """Adjacent literals read back as one."""
+    out: list[Literal | Variable] = []
+    for piece in pieces:
+        if isinstance(piece, Literal) and out and isinstance(out[-1], Literal):
+            out[-1] = Literal(out[-1].text + piece.text)
+        else:
+            out.append(piece)
+    return tuple(out)
+
+
+@given(pieces_lists)
+def test_parse_reads_back_what_template_of_writes(pieces: list[Literal | Variable]) -> None:
+    assert parse(template_of(tuple(pieces))) == merged(pieces)
+
+
+@given(st.text())
+def test_parse_never_fails_other_than_with_a_variable_error(text: str) -> None:
+    try:
+        parsed = parse(text)
+    except VariableError as exc:
+        assert exc.message and exc.hint and 0 <= exc.position < len(text)
+    else:
+        assert parse(template_of(parsed)) == parsed
+
+
+@given(st.text().filter(lambda t: "{" not in t and "}" not in t))
+def test_text_without_braces_is_one_literal(text: str) -> None:
+    assert parse(text) == ((Literal(text),) if text else ())
