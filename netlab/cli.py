@@ -14,7 +14,7 @@ from importlib.metadata import entry_points
 from types import FrameType
 
 from netlab import __version__
-from netlab.core.codec import CodecError, LineEnding, Payload, hexdump
+from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, hexdump
 from netlab.core.config import ConfigError, Family, format_address
 from netlab.core.engine import Engine
 from netlab.core.events import (
@@ -268,9 +268,11 @@ def _tcp_client(args: argparse.Namespace) -> int:
     )
     data = b""
     if args.send is not None:
-        data = Payload("text", args.send, args.encoding, LineEnding(args.eol), args.escapes).to_bytes()
+        data = Payload(
+            PayloadKind.TEXT, args.send, args.encoding, LineEnding(args.eol), args.escapes
+        ).to_bytes()
     elif args.hex is not None:
-        data = Payload("hex", args.hex).to_bytes()
+        data = Payload(PayloadKind.HEX, args.hex).to_bytes()
     events: queue.Queue[Event] = queue.Queue()
     engine = TcpClients(events.put, trace=args.trace)
     thread = threading.Thread(target=engine.run, name="netlab-tcp-client")

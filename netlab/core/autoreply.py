@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from netlab.core.codec import CodecError, encode_text
-from netlab.core.config import FieldProblem, raise_if
+from netlab.core.config import FieldProblem, coerce_enum, raise_if
 
 
 class MatchKind(str, Enum):
@@ -22,26 +23,32 @@ class MatchKind(str, Enum):
 MACROS = ("{date}", "{time}", "{counter}", "{peer}")
 
 
+@functools.lru_cache(maxsize=256)
+def compiled(pattern: str) -> re.Pattern[str]:
+    """A rule's regex, compiled once per pattern: the config stays plain data, matching stays fast."""
+    return re.compile(pattern)
+
+
 @dataclass(frozen=True)
 class Rule:
     """When a message matches `pattern`, reply with `reply` (macros filled in)."""
 
-    match: MatchKind
-    pattern: str
-    reply: str
-    _regex: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    match: MatchKind = MatchKind.EXACT
+    pattern: str = "ping"
+    reply: str = r"pong {counter}\r\n"
 
     def __post_init__(self) -> None:
-        problems = []
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "match", MatchKind, problems)
         if not self.pattern:
-            problems.append(FieldProblem("rules", "A rule has an empty pattern", "type what to match"))
-        if self.match is MatchKind.REGEX:
+            problems.append(FieldProblem("pattern", "A rule has an empty pattern", "type what to match"))
+        elif self.match is MatchKind.REGEX:
             try:
-                object.__setattr__(self, "_regex", re.compile(self.pattern))
+                compiled(self.pattern)
             except re.error as exc:
                 problems.append(
                     FieldProblem(
-                        "rules",
+                        "pattern",
                         f"The regex '{self.pattern}' is invalid ({exc})",
                         "fix it, or choose 'contains' to match plain text",
                     )
@@ -49,7 +56,7 @@ class Rule:
         try:
             encode_text(self.reply, escapes=True)
         except CodecError as exc:
-            problems.append(FieldProblem("rules", f"Reply '{self.reply}': {exc.message}", exc.hint))
+            problems.append(FieldProblem("reply", f"Reply '{self.reply}': {exc.message}", exc.hint))
         raise_if(problems)
 
     def reply_bytes(self, *, peer: str, counter: int, encoding: str) -> bytes:
@@ -68,8 +75,7 @@ class Rule:
             return line.startswith(self.pattern)
         if self.match is MatchKind.ENDS_WITH:
             return line.endswith(self.pattern)
-        assert self._regex is not None
-        return self._regex.search(message) is not None
+        return compiled(self.pattern).search(message) is not None
 
 
 def fill_macros(reply: str, *, peer: str, counter: int, now: float | None = None) -> str:

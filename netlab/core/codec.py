@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
+from netlab.core.config import FieldProblem, coerce_enum, encoding_problems, raise_if
+
 # Display name -> Python codec. UTF-16 is little-endian without a BOM, as Windows tools send it.
 ENCODINGS: dict[str, str] = {
     "UTF-8": "utf-8",
@@ -185,23 +187,42 @@ def hexdump(data: bytes, limit: int | None = None) -> str:
     return "\n".join(lines)
 
 
+class PayloadKind(str, Enum):
+    """How the send box's text is read: as text in an encoding, as hex digits, or as a file's path."""
+
+    TEXT = "text"
+    HEX = "hex"
+    FILE = "file"
+
+
 @dataclass(frozen=True)
 class Payload:
-    """What the user asked to send, as typed: text, hex or a file path."""
+    """What the user asked to send, as typed: text, hex or a file path (in `text`).
 
-    kind: str = "text"  # "text" | "hex" | "file"
+    Only the choices are checked here; whether the text makes bytes is checked when sending, so a
+    half-typed payload can still be kept in a lab file or the workspace.
+    """
+
+    kind: PayloadKind = PayloadKind.TEXT
     text: str = ""
     encoding: str = "utf-8"
     eol: LineEnding = LineEnding.NONE
     escapes: bool = False
 
+    def __post_init__(self) -> None:
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "kind", PayloadKind, problems)
+        coerce_enum(self, "eol", LineEnding, problems)
+        problems += encoding_problems(self.encoding)
+        raise_if(problems)
+
     def to_bytes(self) -> bytes:
         """The bytes to send; raises CodecError with plain words. Files are read by the engine."""
-        if self.kind == "hex":
+        if self.kind is PayloadKind.HEX:
             data = parse_hex(self.text)
             if not data:
                 raise CodecError("There are no hex digits to send", "type bytes such as 48 65 6c 6c 6f")
             return data
-        if self.kind == "text":
+        if self.kind is PayloadKind.TEXT:
             return encode_text(self.text, self.encoding, eol=self.eol, escapes=self.escapes)
-        raise CodecError(f"Unknown payload kind '{self.kind}'", "choose text, hex or file")
+        raise CodecError("A file is sent by the engine, not turned into bytes here", "use send_file()")

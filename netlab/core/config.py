@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import Field, dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,39 @@ def range_problems(value: float, low: float, high: float, field: str, what: str)
     if not low <= value <= high:
         return [FieldProblem(field, f"{what} {value:g} is out of range", f"use {low:g} to {high:g}")]
     return []
+
+
+def encoding_problems(encoding: str, field: str = "encoding") -> list[FieldProblem]:
+    """An encoding Python does not know (checked by name only, so it holds on any machine)."""
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        return [FieldProblem(field, f"Unknown encoding '{encoding}'", "choose one such as utf-8 or latin-1")]
+    return []
+
+
+def coerce_enum(owner: object, name: str, kind: type[E], problems: list[FieldProblem]) -> None:
+    """Turn a string field of a frozen config into its Enum member, so mode="upper" means UPPER.
+
+    A value that names no member becomes a problem listing the choices.
+    """
+    value = getattr(owner, name)
+    if isinstance(value, kind):
+        return
+    try:
+        object.__setattr__(owner, name, kind(value))
+    except ValueError:
+        choices = ", ".join(str(member.value) for member in kind)
+        problems.append(FieldProblem(name, f"'{value}' is not a valid {name}", f"choose one of: {choices}"))
+
+
+def secret(default: str = "") -> Any:
+    """A config field holding a password, token or key: lab files leave it out unless asked to keep it."""
+    return field(default=default, metadata={"secret": True})
+
+
+def is_secret(config_field: Field[Any]) -> bool:
+    return bool(config_field.metadata.get("secret", False))
 
 
 def raise_if(problems: list[FieldProblem]) -> None:

@@ -60,8 +60,17 @@ def make_self_signed(host: str, folder: str | None = None) -> tuple[str, str]:
     return cert_path, key_path
 
 
+def _require_file(path: str, what: str, hint: str) -> None:
+    if not os.path.isfile(path):
+        raise TlsSetupError(f"The {what} file {path} does not exist on this machine: {hint}")
+
+
 def server_context(settings: TlsServerSettings, host: str) -> tuple[ssl.SSLContext, str]:
     """A server context and the certificate file it uses."""
+    if not settings.self_signed:
+        # Checked here, not in the config, so a lab written on another machine still loads.
+        for path, what in ((settings.cert_file, "certificate"), (settings.key_file, "private key")):
+            _require_file(path, what, "pick one, or tick 'Self-signed'")
     cert, key = make_self_signed(host) if settings.self_signed else (settings.cert_file, settings.key_file)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     try:
@@ -78,6 +87,7 @@ def client_context(config: TcpClientConfig) -> ssl.SSLContext:
     """Verifies the server by default; tls_verify=False accepts self-signed certificates."""
     context = ssl.create_default_context()
     if config.ca_file:
+        _require_file(config.ca_file, "CA", "pick the certificate of the CA that signed the server's")
         try:
             context.load_verify_locations(config.ca_file)
         except (OSError, ssl.SSLError) as exc:

@@ -28,6 +28,7 @@ from netlab.core.config import (
     port_problems,
     raise_if,
     range_problems,
+    secret,
 )
 from netlab.core.engine import Engine, Registered
 from netlab.core.errors import explain
@@ -68,7 +69,7 @@ class FileServerConfig:
     port: int = 8000
     upload: bool = False
     max_upload_mb: int = 100
-    auth: str = ""  # "user:password"; empty: no password
+    auth: str = secret()  # "user:password"; empty: no password
     show_hidden: bool = False
     idle_timeout: float = 15.0
 
@@ -77,10 +78,6 @@ class FileServerConfig:
         problems += port_problems(self.port)
         problems += range_problems(self.max_upload_mb, 1, 1_000_000, "max_upload_mb", "Upload limit (MB)")
         problems += range_problems(self.idle_timeout, 0.1, 3600, "idle_timeout", "Idle timeout")
-        if not os.path.isdir(self.root):
-            problems.append(
-                FieldProblem("root", f"The folder {self.root} does not exist", "pick a folder to share")
-            )
         if self.auth and (":" not in self.auth or not self.auth.partition(":")[0]):
             problems.append(FieldProblem("auth", "The login must be user:password", "e.g. student:secret"))
         raise_if(problems)
@@ -624,6 +621,11 @@ class FileServer(Engine):
 
     def setup(self) -> bool:
         config = self.config
+        if not os.path.isdir(config.root):
+            # Checked at start, not in the config, so a lab written on another machine still loads.
+            message = f"The folder {config.root} does not exist on this machine"
+            self.emit(Error(source=self.source, message=message, hint="pick a folder to share"))
+            return False
         family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
         try:
             sock = socket.socket(family, socket.SOCK_STREAM)

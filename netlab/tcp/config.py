@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -10,11 +9,16 @@ from netlab.core.autoreply import Rule
 from netlab.core.config import (
     Family,
     FieldProblem,
+    coerce_enum,
+    encoding_problems,
     host_problems,
     port_problems,
     raise_if,
     range_problems,
 )
+from netlab.core.sendbox import PeriodicSend
+
+__all__ = ["PeriodicSend", "ServerMode", "TcpClientConfig", "TcpServerConfig", "TlsServerSettings"]
 
 
 class ServerMode(str, Enum):
@@ -48,25 +52,28 @@ _MODE_LABELS = {
 
 @dataclass(frozen=True)
 class TlsServerSettings:
-    """Certificate and key files; with self_signed, NetLab makes a certificate for the host."""
+    """Certificate and key files; with self_signed, NetLab makes a certificate for the host.
+
+    Whether the files exist is checked when the server starts: a lab written elsewhere still loads.
+    """
 
     cert_file: str = ""
     key_file: str = ""
     self_signed: bool = False
 
-    def problems(self) -> list[FieldProblem]:
+    def __post_init__(self) -> None:
         if self.self_signed:
-            return []
-        problems = []
-        for name, path in (("cert_file", self.cert_file), ("key_file", self.key_file)):
-            what = "certificate" if name == "cert_file" else "private key"
-            if not path:
-                problems.append(
-                    FieldProblem(name, f"No {what} file chosen", "pick one, or tick 'Self-signed'")
+            return
+        raise_if(
+            [
+                FieldProblem(name, f"No {what} file chosen", "pick one, or tick 'Self-signed'")
+                for name, what, path in (
+                    ("cert_file", "certificate", self.cert_file),
+                    ("key_file", "private key", self.key_file),
                 )
-            elif not os.path.isfile(path):
-                problems.append(FieldProblem(name, f"The {what} file {path} does not exist", "pick one"))
-        return problems
+                if not path
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -85,14 +92,19 @@ class TcpServerConfig:
     trace: bool = False
 
     def __post_init__(self) -> None:
-        family = Family.IPV4 if self.family is Family.AUTO else self.family
-        problems = host_problems(self.host, family=family)
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "family", Family, problems)
+        coerce_enum(self, "mode", ServerMode, problems)
+        object.__setattr__(self, "rules", tuple(self.rules))
+        object.__setattr__(self, "quit_words", tuple(self.quit_words))
+        if isinstance(self.family, Family):
+            family = Family.IPV4 if self.family is Family.AUTO else self.family
+            problems += host_problems(self.host, family=family)
         problems += port_problems(self.port)
         problems += range_problems(self.backlog, 1, 65535, "backlog", "Backlog")
         if self.mode is ServerMode.RULES and not self.rules:
             problems.append(FieldProblem("rules", "Auto-reply mode has no rules", "add at least one rule"))
-        if self.tls is not None:
-            problems += self.tls.problems()
+        problems += encoding_problems(self.encoding)
         raise_if(problems)
 
     def banner_text(self, host: str, port: int) -> str:
@@ -116,25 +128,13 @@ class TcpClientConfig:
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        family = Family.AUTO if self.family is Family.DUAL else self.family
-        problems = host_problems(self.host, family=family)
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "family", Family, problems)
+        if isinstance(self.family, Family):
+            family = Family.AUTO if self.family is Family.DUAL else self.family
+            problems += host_problems(self.host, family=family)
         problems += port_problems(self.port, allow_zero=False)
         problems += range_problems(self.connect_timeout, 0.001, 3600, "connect_timeout", "Timeout")
         problems += range_problems(self.rcvbuf, 0, 2**30, "rcvbuf", "Receive buffer")
         problems += range_problems(self.sndbuf, 0, 2**30, "sndbuf", "Send buffer")
-        if self.ca_file and not os.path.isfile(self.ca_file):
-            problems.append(FieldProblem("ca_file", f"The CA file {self.ca_file} does not exist", "pick one"))
-        raise_if(problems)
-
-
-@dataclass(frozen=True)
-class PeriodicSend:
-    """Send the same bytes every interval_ms, count times (0: until stopped)."""
-
-    interval_ms: int = 1000
-    count: int = 0
-
-    def __post_init__(self) -> None:
-        problems = range_problems(self.interval_ms, 1, 86_400_000, "interval_ms", "Interval (ms)")
-        problems += range_problems(self.count, 0, 10**9, "count", "Count")
         raise_if(problems)

@@ -161,5 +161,5 @@ def test_cli_serve_prints_its_url_then_an_access_line_per_request(tmp_path: obje
 
 def test_cli_serve_refuses_a_missing_folder() -> None:
     result = run_cli("serve", "/no/such/folder", "--port", "0")
-    assert result.returncode == 2
+    assert result.returncode == 1  # the config is fine; the machine lacks the folder, found at start
     assert b"The folder /no/such/folder does not exist" in result.stderr

@@ -357,4 +357,14 @@ def test_config_refuses_bad_input() -> None:
     with pytest.raises(ConfigError) as caught:
         FileServerConfig(root="/no/such/folder", auth="nocolon")
     fields = {p.field for p in caught.value.problems}
-    assert fields == {"root", "auth"}
+    assert fields == {"auth"}  # the folder is this machine's business: checked at start
+
+
+def test_a_missing_folder_is_an_error_at_start(recorder: Recorder) -> None:
+    from netlab.core.events import Error
+
+    server = FileServer(FileServerConfig(root="/no/such/folder", port=0), recorder)
+    server.run()  # setup fails, so run() returns at once
+    error = recorder.wait_for(lambda e: isinstance(e, Error))
+    assert error.message == "The folder /no/such/folder does not exist on this machine"  # type: ignore[attr-defined]
+    assert server.address is None

@@ -70,8 +70,15 @@ def test_bad_folder_and_login_are_flagged_at_the_field(qtbot: QtBot, window: Mai
     tab.password.setText("secret")  # a password with no user
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert tab.runner is None
-    assert "does not exist" in tab.form_error.text() and "user:password" in tab.form_error.text()
-    assert "border" in tab.folder.styleSheet() and "border" in tab.user.styleSheet()
+    assert "user:password" in tab.form_error.text() and "border" in tab.user.styleSheet()
+
+
+def test_a_missing_folder_is_reported_at_start(qtbot: QtBot, window: MainWindow) -> None:
+    tab = window.files
+    tab.folder.setText("/no/such/folder")  # a lab from another machine: the config is fine
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.runner is None, timeout=WAIT_MS)
+    assert tab.state.text() == "Not started: The folder /no/such/folder does not exist on this machine"
 
 
 def test_uploads_and_login_from_the_tab(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

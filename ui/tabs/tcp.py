@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.core.autoreply import MACROS, MatchKind, Rule
-from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
@@ -246,13 +246,18 @@ class ServerPanel(EnginePanel):
             kind = self.rules.cellWidget(row, 0)
             assert isinstance(kind, QComboBox)
             pattern, reply = self.rules.item(row, 1), self.rules.item(row, 2)
-            rules.append(
-                Rule(
-                    MatchKind(kind.currentData()),
-                    pattern.text() if pattern else "",
-                    reply.text() if reply else "",
+            try:
+                rules.append(
+                    Rule(
+                        MatchKind(kind.currentData()),
+                        pattern.text() if pattern else "",
+                        reply.text() if reply else "",
+                    )
                 )
-            )
+            except ConfigError as exc:  # a rule's own fields live in one table: mark the table
+                raise ConfigError(
+                    FieldProblem("rules", f"Rule {row + 1}: {p.message}", p.hint) for p in exc.problems
+                ) from None
         return tuple(rules)
 
     def config(self) -> TcpServerConfig:

@@ -1,0 +1,1 @@
+"""Lab files: configs serialised, versioned, and saved with an exercise text."""

@@ -1,0 +1,212 @@
+"""Configs to JSON-safe data and back: one generic converter (cattrs) for every config dataclass.
+
+`dump(config)` gives plain dicts, lists, strings, numbers and booleans (enums by value, tuples as lists);
+`load(cls, data)` builds the config again, running its own checks. Anything wrong (an unknown key, a
+wrong type, a bad value) becomes one ConfigError whose problems name the field by its dotted path, e.g.
+`server.rules[1].pattern`. Version numbers live in the files that hold the data (see labfile.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.errors import (
+    AttributeValidationNote,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+
+from netlab.core.config import ConfigError, FieldProblem, is_secret
+
+T = TypeVar("T")
+
+
+class _WrongType(TypeError):
+    """A JSON value of the wrong kind; `expected` says in words what the field takes."""
+
+    def __init__(self, value: object, expected: str, example: str) -> None:
+        super().__init__(expected)
+        self.value = value
+        self.expected = expected
+        self.example = example
+
+
+def _strict(kind: type, expected: str, example: str) -> Callable[[Any, type], Any]:
+    """cattrs would call int("12") or str(12); a lab file saying "port": "twelve" must be refused instead."""
+
+    def structure(value: Any, target: type) -> Any:
+        if _is_enum(target):
+            return _enum_member(value, target)
+        # bool is an int in Python, but `"port": true` is a mistake in a file.
+        if isinstance(value, bool) and kind is not bool:
+            raise _WrongType(value, expected, example)
+        if kind is float and isinstance(value, int):
+            return float(value)
+        if not isinstance(value, kind):
+            raise _WrongType(value, expected, example)
+        return value
+
+    return structure
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True, unstruct_collection_overrides={tuple: list})
+    for kind, expected, example in (
+        (int, "a whole number", "42"),
+        (float, "a number", "2.5"),
+        (str, "text in double quotes", '"text"'),
+        (bool, "true or false", "true"),
+    ):
+        converter.register_structure_hook(kind, _strict(kind, expected, example))
+    converter.register_structure_hook_func(_is_tuple, _tuple(converter))
+    # Our enums are str-valued, so cattrs dispatches them as str: these hooks tell the two apart.
+    converter.register_unstructure_hook(str, _value)
+    return converter
+
+
+def _is_tuple(kind: Any) -> bool:
+    return typing.get_origin(kind) is tuple
+
+
+def _tuple(converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+    """cattrs would read "exit" as ('e', 'x', 'i', 't'): a list field must hold a list."""
+
+    def structure(value: Any, target: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise _WrongType(value, "a list in square brackets", '["exit", "quit"]')
+        return converter._structure_tuple(value, target)
+
+    return structure
+
+
+def _is_enum(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, enum.Enum)
+
+
+def _value(text: str) -> str:
+    return text.value if isinstance(text, enum.Enum) else text
+
+
+def _enum_member(value: Any, kind: type[enum.Enum]) -> enum.Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(json.dumps(member.value) for member in kind)
+        raise _WrongType(value, f"one of {choices}", json.dumps(next(iter(kind)).value)) from None
+
+
+_converter = _make_converter()
+
+
+def dump(config: Any, *, secrets: bool = True) -> dict[str, Any]:
+    """The config as JSON-safe data. With secrets=False, password and token fields are left out."""
+    data: dict[str, Any] = _converter.unstructure(config)
+    if not secrets:
+        _drop_secrets(config, data)
+    return data
+
+
+def has_secrets(config: Any) -> bool:
+    """True if any secret field (at any depth) holds something other than its default."""
+    return any(_secret_values(config))
+
+
+def _secret_values(config: Any) -> list[object]:
+    found: list[object] = []
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
+        for field in dataclasses.fields(config):
+            value = getattr(config, field.name)
+            if is_secret(field) and value != field.default:
+                found.append(value)
+            found += _secret_values(value)
+    elif isinstance(config, tuple):
+        for item in config:
+            found += _secret_values(item)
+    return found
+
+
+def _drop_secrets(config: Any, data: Any) -> None:
+    if dataclasses.is_dataclass(config) and not isinstance(config, type) and isinstance(data, dict):
+        for field in dataclasses.fields(config):
+            if is_secret(field):
+                data.pop(field.name, None)
+            elif field.name in data:
+                _drop_secrets(getattr(config, field.name), data[field.name])
+    elif isinstance(config, tuple) and isinstance(data, list):
+        for item, item_data in zip(config, data, strict=False):
+            _drop_secrets(item, item_data)
+
+
+def load(cls: type[T], data: Any, where: str = "") -> T:
+    """Build a `cls` from dump()'s data; missing keys take their defaults.
+
+    Raises ConfigError naming each bad field by its dotted path, prefixed with `where` if given.
+    """
+    try:
+        return _converter.structure(data, cls)
+    except Exception as exc:  # cattrs groups every failure; each becomes a FieldProblem below
+        problems = _problems(exc, [where] if where else [])
+        if not problems:  # pragma: no cover - a cattrs failure we have no words for
+            problems = [FieldProblem(where or cls.__name__, f"{exc}", "check the file")]
+        raise ConfigError(problems) from None
+
+
+def _path(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _problems(exc: BaseException, path: list[str | int]) -> list[FieldProblem]:
+    if isinstance(exc, (cattrs.ClassValidationError, IterableValidationError)):
+        problems = []
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            if isinstance(note, AttributeValidationNote):
+                problems += _problems(sub, [*path, note.name])
+            elif isinstance(note, IterableValidationNote):
+                problems += _problems(sub, [*path, note.index])
+            else:  # pragma: no cover - other notes do not occur for dataclasses
+                problems += _problems(sub, path)
+        for sub in without:
+            problems += _problems(sub, path)
+        return problems
+    where = _path(path) or "the file"
+    if isinstance(exc, ConfigError):
+        return [
+            FieldProblem(_path([*path, p.field]), f"{_path([*path, p.field])}: {p.message}", p.hint)
+            for p in exc.problems
+        ]
+    if isinstance(exc, ForbiddenExtraKeysError):
+        known = (
+            ", ".join(f.name for f in dataclasses.fields(exc.cl)) if dataclasses.is_dataclass(exc.cl) else ""
+        )
+        return [
+            FieldProblem(
+                _path([*path, name]),
+                f"{_path([*path, name])} is not a field NetLab knows",
+                f"check its spelling, or remove it; {where} takes {known}" if known else "remove it",
+            )
+            for name in sorted(exc.extra_fields)
+        ]
+    if isinstance(exc, _WrongType):
+        return [
+            FieldProblem(where, f"{where} must be {exc.expected}, not {exc.value!r}", f"e.g. {exc.example}")
+        ]
+    if isinstance(exc, KeyError):
+        return [FieldProblem(where, f"{where} is missing", "add it, or delete the section for defaults")]
+    if isinstance(exc, (TypeError, AttributeError)):
+        # A list where a section was expected, a number where a list was: the value's shape is wrong.
+        return [FieldProblem(where, f"{where} has the wrong shape ({exc})", "compare it with a saved lab")]
+    return [FieldProblem(where, f"{where}: {exc}", "")]
