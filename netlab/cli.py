@@ -368,9 +368,9 @@ def _udp_send(args: argparse.Namespace) -> int:
         source_port=args.source_port,
         trace=args.trace,
     )
-    kind, text = ("text", args.send) if args.send is not None else ("hex", args.hex)
+    kind, text = (PayloadKind.TEXT, args.send) if args.send is not None else (PayloadKind.HEX, args.hex)
     box = SendBox(payload=Payload(kind, text), count=args.count, interval_ms=args.interval)
-    if kind == "hex":
+    if kind is PayloadKind.HEX:
         box.payload.to_bytes()  # a bad hex string fails here, before any socket opens
     events: queue.Queue[Event] = queue.Queue()
     sender = UdpSender(config, events.put)
