@@ -14,6 +14,7 @@ from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.tabs.files import FileServerTab
 from ui.tabs.tcp import TcpTab
+from ui.tabs.udp import UdpTab
 
 SHUTDOWN_MS = 2000
 STATUS_MS = 10_000
@@ -31,7 +32,9 @@ class MainWindow(QMainWindow):
         self.tabs.setAccessibleName("NetLab tabs")
         self.tcp = TcpTab()
         self.files = FileServerTab()
+        self.udp = UdpTab()
         self.tabs.addTab(self.tcp, "TCP")
+        self.tabs.addTab(self.udp, "UDP")
         self.tabs.addTab(self.files, "File server")
         self.setCentralWidget(self.tabs)
         for tab in self.tab_widgets():
@@ -51,8 +54,8 @@ class MainWindow(QMainWindow):
         self.resize(1440, 900)
         self.load_settings()
 
-    def tab_widgets(self) -> list[TcpTab | FileServerTab]:
-        return [self.tcp, self.files]
+    def tab_widgets(self) -> list[TcpTab | UdpTab | FileServerTab]:
+        return [self.tcp, self.udp, self.files]
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [runner for tab in self.tab_widgets() for runner in tab.runners()]

@@ -1,0 +1,162 @@
+"""Drive the real UDP tab: receive, echo, reply to a selected datagram, periodic sends, the generator."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from netlab.core.events import Data, Direction
+from netlab.udp.config import ReceiverMode, SendBox, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
+from ui.common.logpane import LogPane
+from ui.main_window import MainWindow
+from ui.tabs.udp import UdpReceiverPanel, UdpTabState
+
+from .conftest import WAIT_MS
+
+
+@pytest.fixture(autouse=True)
+def udp_tab_shown(window: MainWindow) -> None:
+    window.tabs.setCurrentWidget(window.udp)
+
+
+def payloads(pane: LogPane, direction: Direction) -> list[bytes]:
+    return [
+        r.event.data for r in pane.model.rows if isinstance(r.event, Data) and r.event.direction is direction
+    ]
+
+
+def start_receiver(qtbot: QtBot, receiver: UdpReceiverPanel, mode: ReceiverMode = ReceiverMode.LOG) -> int:
+    receiver.port.setValue(0)
+    receiver.mode.setCurrentIndex(receiver.mode.findData(mode.value))
+    qtbot.mouseClick(receiver.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: receiver.state.text().startswith("Receiving on"), timeout=WAIT_MS)
+    return int(receiver.state.text().rsplit(":", 1)[1])
+
+
+def test_the_tab_echoes_and_the_sender_sees_replies_grouped_by_peer(qtbot: QtBot, window: MainWindow) -> None:
+    receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
+    assert window.tabs.tabText(window.tabs.indexOf(window.udp)) == "UDP"
+    port = start_receiver(qtbot, receiver, ReceiverMode.UPPER)
+    sender.port.setValue(port)
+    sender.payload.text.setPlainText("hello {counter}")
+    sender.count.setValue(3)
+    sender.interval.setValue(5)
+    qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)  # opens the socket, then sends
+    qtbot.waitUntil(lambda: len(payloads(sender.log, Direction.RECEIVED)) == 3, timeout=WAIT_MS)
+    assert payloads(sender.log, Direction.SENT) == [b"hello 1", b"hello 2", b"hello 3"]
+    assert payloads(sender.log, Direction.RECEIVED) == [b"HELLO 1", b"HELLO 2", b"HELLO 3"]
+    assert sender.state.text().startswith("Open, sending from")
+    rows = [r.event for r in receiver.log.model.rows if isinstance(r.event, Data)]
+    assert len({(e.conn, e.peer) for e in rows}) == 1  # one peer, one conversation
+    qtbot.waitUntil(lambda: "datagrams/s in" in receiver.stats.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "In: 3 msgs" in receiver.counters.text(), timeout=WAIT_MS)
+
+
+def test_reply_to_the_sender_of_a_selected_datagram(qtbot: QtBot, window: MainWindow) -> None:
+    receiver = window.udp.receiver_panel
+    port = start_receiver(qtbot, receiver)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        peer.settimeout(WAIT_MS / 1000)
+        peer.sendto(b"who is there?", ("127.0.0.1", port))
+        qtbot.waitUntil(
+            lambda: payloads(receiver.log, Direction.RECEIVED) == [b"who is there?"], timeout=WAIT_MS
+        )
+        qtbot.mouseClick(receiver.reply_button, Qt.MouseButton.LeftButton)  # nothing selected yet
+        row = next(i for i, r in enumerate(receiver.log.model.rows) if isinstance(r.event, Data))
+        receiver.log.table.selectRow(row)
+        receiver.payload.text.setPlainText("me")
+        qtbot.mouseClick(receiver.reply_button, Qt.MouseButton.LeftButton)
+        assert peer.recvfrom(100)[0] == b"me"
+
+
+def test_a_bad_variable_is_shown_at_the_field_and_nothing_is_sent(qtbot: QtBot, window: MainWindow) -> None:
+    sender = window.udp.sender_panel
+    sender.payload.text.setPlainText("x {nope}")
+    with qtbot.waitSignal(sender.status, timeout=WAIT_MS) as said:
+        qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)
+    assert "'{nope}' is not a variable" in said.args[0]
+    assert sender.form_error.isVisible() and "{{" in sender.form_error.text()
+    assert sender.runner is None
+    sender.variables.setChecked(False)
+    sender.port.setValue(9)
+    qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)  # braces are plain text now
+    qtbot.waitUntil(lambda: payloads(sender.log, Direction.SENT) == [b"x {nope}"], timeout=WAIT_MS)
+
+
+def test_bad_group_is_marked_at_its_field(qtbot: QtBot, window: MainWindow) -> None:
+    receiver = window.udp.receiver_panel
+    receiver.group.setText("10.0.0.1")
+    qtbot.mouseClick(receiver.start_button, Qt.MouseButton.LeftButton)
+    assert receiver.runner is None
+    assert "not a multicast group address" in receiver.form_error.text()
+    assert receiver.group.styleSheet()
+
+
+def test_the_oversize_datagram_error_reaches_the_log_and_the_status_bar(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    sender = window.udp.sender_panel
+    sender.port.setValue(9)
+    sender.variables.setChecked(False)
+    sender.payload.text.setPlainText("y" * 70_000)
+    with qtbot.waitSignal(sender.status, timeout=WAIT_MS, check_params_cb=lambda t: "65,507" in t):
+        qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)
+
+
+def test_generator_with_sequence_numbers_shows_no_loss(qtbot: QtBot, window: MainWindow) -> None:
+    receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
+    port = start_receiver(qtbot, receiver)
+    sender.port.setValue(port)
+    sender.rate.setValue(2000)
+    sender.duration.setValue(0)
+    sender.gen_count.setValue(200)
+    qtbot.mouseClick(sender.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(payloads(receiver.log, Direction.RECEIVED)) == 200, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: "200 received, 0 lost, 0 duplicated, 0 out of order" in receiver.stats.text(), timeout=WAIT_MS
+    )
+    qtbot.waitUntil(lambda: "200 sent, finished" in sender.achieved.text(), timeout=WAIT_MS)
+
+
+def test_stop_sending_stops_the_generator_at_once(qtbot: QtBot, window: MainWindow) -> None:
+    receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
+    port = start_receiver(qtbot, receiver)
+    sender.port.setValue(port)
+    sender.rate.setValue(1_000_000)
+    sender.duration.setValue(0)
+    sender.gen_count.setValue(0)
+    qtbot.mouseClick(sender.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: sender.runner is not None and sender.runner.engine.generated > 500, timeout=WAIT_MS
+    )
+    qtbot.mouseClick(sender.stop_sending_button, Qt.MouseButton.LeftButton)
+    assert sender.runner is not None
+    engine = sender.runner.engine
+    qtbot.waitUntil(lambda: not engine.generator_running, timeout=WAIT_MS)
+
+
+def test_lab_state_round_trips_through_the_form(qtbot: QtBot, window: MainWindow) -> None:
+    state = UdpTabState(
+        receiver=UdpReceiverConfig(
+            host="0.0.0.0", port=5555, group="239.1.1.1", quit_words=("bye",), rcvbuf=8192
+        ),
+        sender=UdpSenderConfig(host="::1", port=6000, source_port=7000, broadcast=True, multicast_ttl=4),
+        send_box=SendBox(interval_ms=250, count=0, variables=False),
+        traffic=TrafficConfig(rate=12.5, size=200, duration_s=3, count=10, sequence=False),
+    )
+    window.udp.load_lab_state(state)
+    assert window.udp.lab_state() == state
+
+
+@pytest.mark.parametrize("mode", [ReceiverMode.RULES])
+def test_rules_mode_shows_the_rules_and_answers(qtbot: QtBot, window: MainWindow, mode: ReceiverMode) -> None:
+    receiver = window.udp.receiver_panel
+    port = start_receiver(qtbot, receiver, mode)
+    assert receiver.rules.isVisible() and receiver.rules.table.rowCount() == 2
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        peer.settimeout(WAIT_MS / 1000)
+        peer.sendto(b"ping", ("127.0.0.1", port))
+        assert peer.recvfrom(100)[0] == b"pong 1\r\n"

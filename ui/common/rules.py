@@ -1,0 +1,83 @@
+"""The auto-reply rules editor: a table of match kind, pattern and reply, read as Rule configs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import QComboBox, QGroupBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout
+
+from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.variables import VARIABLES
+from ui.common.widgets import hbox, named
+
+DEFAULT_RULES = (
+    (MatchKind.EXACT, "ping", r"pong {counter}\r\n"),
+    (MatchKind.CONTAINS, "time", r"It is {time}\r\n"),
+)
+
+
+class RulesEditor(QGroupBox):
+    """Rules in the order they are tried; the first that matches answers."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__("Auto-reply rules (first match wins)")
+        self.prefix = prefix
+        self.setObjectName(f"{prefix}RulesBox")
+        self.table = named(QTableWidget(0, 3), f"{prefix}Rules", "Auto-reply rules")
+        self.table.setHorizontalHeaderLabels(["Match", "Pattern", "Reply"])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip(
+            "Reply variables: " + " ".join("{" + v + "}" for v in VARIABLES) + r"; \r\n work"
+        )
+        self.add_button = named(QPushButton("Add rule"), f"{prefix}AddRule", "Add an auto-reply rule")
+        self.remove_button = named(
+            QPushButton("Remove rule"), f"{prefix}RemoveRule", "Remove the selected rule"
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(hbox(self.add_button, self.remove_button, None))
+        self.add_button.clicked.connect(lambda: self.add_rule(*DEFAULT_RULES[0]))
+        self.remove_button.clicked.connect(self._on_remove_clicked)
+
+    def add_rule(self, match: MatchKind, pattern: str, reply: str) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        kind = named(QComboBox(), f"{self.prefix}RuleMatch{row + 1}", f"Rule {row + 1} match")
+        for option in MatchKind:
+            kind.addItem(option.value, option.value)
+        kind.setCurrentIndex(list(MatchKind).index(match))
+        self.table.setCellWidget(row, 0, kind)
+        self.table.setItem(row, 1, QTableWidgetItem(pattern))
+        self.table.setItem(row, 2, QTableWidgetItem(reply))
+
+    def ensure_some(self) -> None:
+        """A first look at rules mode shows two examples rather than an empty table."""
+        if self.table.rowCount() == 0:
+            for rule in DEFAULT_RULES:
+                self.add_rule(*rule)
+
+    def set_rules(self, rules: tuple[Rule, ...]) -> None:
+        self.table.setRowCount(0)
+        for rule in rules:
+            self.add_rule(rule.match, rule.pattern, rule.reply)
+
+    def rules(self) -> tuple[Rule, ...]:
+        """The table as rules; raises ConfigError for a bad one."""
+        rules = []
+        for row in range(self.table.rowCount()):
+            kind = self.table.cellWidget(row, 0)
+            assert isinstance(kind, QComboBox)
+            pattern, reply = self.table.item(row, 1), self.table.item(row, 2)
+            rules.append(
+                Rule(
+                    MatchKind(kind.currentData()),
+                    pattern.text() if pattern else "",
+                    reply.text() if reply else "",
+                )
+            )
+        return tuple(rules)
+
+    @Slot()
+    def _on_remove_clicked(self) -> None:
+        row = self.table.currentRow()
+        if row >= 0:
+            self.table.removeRow(row)

@@ -1,0 +1,715 @@
+"""The UDP tab: a receiver (modes, multicast, kernel drops, loss) beside a sender and traffic generator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netlab.core.codec import Payload
+from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.events import Error, Event, Listening, Sink
+from netlab.core.variables import VARIABLES
+from netlab.udp.config import (
+    RateUnit,
+    ReceiverMode,
+    SendBox,
+    TrafficConfig,
+    UdpReceiverConfig,
+    UdpSenderConfig,
+)
+from netlab.udp.interfaces import broadcast_addresses, interfaces
+from netlab.udp.receiver import UdpReceiver
+from netlab.udp.sender import UdpSender
+from ui.common.bridge import EngineRunner
+from ui.common.logpane import LogPane
+from ui.common.panel import EnginePanel
+from ui.common.rules import RulesEditor
+from ui.common.widgets import CountersBar, FieldMarks, PayloadEditor, controls_above_log, hbox, named
+
+
+def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "", minimum: int = 0) -> QSpinBox:
+    box = named(QSpinBox(), name, accessible, tip)
+    box.setRange(minimum, maximum)
+    box.setValue(value)
+    return box
+
+
+def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton:
+    return named(QPushButton(text), name, accessible, tip)
+
+
+def _combo(name: str, accessible: str, items: list[tuple[str, str]], tip: str = "") -> QComboBox:
+    box = named(QComboBox(), name, accessible, tip)
+    for label, value in items:
+        box.addItem(label, value)
+    return box
+
+
+def _select(box: QComboBox, value: str) -> None:
+    box.setCurrentIndex(max(0, box.findData(value)))
+
+
+def _interface_box(name: str, accessible: str) -> QComboBox:
+    """Editable: the default, then each interface's IPv4 address (for IPv4 groups) and name (IPv6)."""
+    box = named(QComboBox(), name, accessible, "IPv4: the interface's address; IPv6: its name")
+    box.setEditable(True)
+    box.addItem("")
+    for interface in interfaces():
+        if interface.address:
+            box.addItem(interface.address)
+        box.addItem(interface.name)
+    return box
+
+
+class UdpReceiverPanel(EnginePanel):
+    """Bind, maybe join a group, and watch every datagram arrive; reply to the sender of any of them."""
+
+    runner: EngineRunner[UdpReceiver] | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = UdpReceiverConfig()
+        self.host = named(
+            QComboBox(), "udpReceiverHost", "Receiver address", "0.0.0.0 or :: for every interface"
+        )
+        self.host.setEditable(True)
+        self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
+        self.port = _spin(65535, defaults.port, "udpReceiverPort", "Receiver port", "0 picks any free port")
+        families = [
+            ("IPv4", Family.IPV4.value),
+            ("IPv6", Family.IPV6.value),
+            ("Dual-stack", Family.DUAL.value),
+        ]
+        self.family = _combo("udpReceiverFamily", "Address family", families)
+        self.mode = _combo("udpReceiverMode", "Receiver mode", [(m.label, m.value) for m in ReceiverMode])
+        self.quit_words = named(
+            QLineEdit(),
+            "udpReceiverQuitWords",
+            "Quit words",
+            "Stop replying to a peer that sends one of these",
+        )
+        self.quit_words.setPlaceholderText("e.g. bye, q")
+        self.rcvbuf = _spin(
+            2**30, 0, "udpReceiverRcvbuf", "Receive buffer (SO_RCVBUF)", "bytes; 0 = system default"
+        )
+        self.rcvbuf.setSpecialValueText("default")
+        self.reuse = named(QCheckBox("SO_REUSEADDR"), "udpReceiverReuse", "Reuse address")
+        self.group = named(
+            QLineEdit(), "udpReceiverGroup", "Multicast group", "Join this group, e.g. 239.1.2.3"
+        )
+        self.group.setPlaceholderText("multicast group, e.g. 239.1.2.3 (empty: none)")
+        self.interface = _interface_box("udpReceiverInterface", "Multicast interface")
+        self.trace = named(
+            QCheckBox("Show socket calls"),
+            "udpReceiverTrace",
+            "Show socket calls",
+            "socket, bind, setsockopt…",
+        )
+        self.rules = RulesEditor("udpReceiver")
+        self.start_button = _button("Start", "udpReceiverStart", "Start receiver")
+        self.stop_button = _button("Stop", "udpReceiverStop", "Stop receiver")
+        self.state = named(QLabel("Stopped"), "udpReceiverState", "Receiver state")
+        self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.payload = PayloadEditor("udpReceiver")
+        self.reply_button = _button(
+            "Reply to selected", "udpReceiverReply", "Reply to the sender of the selected datagram"
+        )
+        self.counters = CountersBar("udpReceiverCounters")
+        self.stats = named(QLabel(), "udpReceiverStats", "Datagram rate, kernel drops and loss")
+        self.stats.setWordWrap(True)
+        self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.log = LogPane("udpReceiver")
+        self.form_error = QLabel()
+        self.form_error.setObjectName("udpReceiverFormError")
+        self.marks = FieldMarks(
+            {
+                "host": self.host,
+                "port": self.port,
+                "rcvbuf": self.rcvbuf,
+                "group": self.group,
+                "rules": self.rules.table,
+                "encoding": self.payload.encoding,
+            },
+            self.form_error,
+        )
+        self._last_in = 0
+        self._rate = 0.0
+
+        form = QGridLayout()
+        form.addWidget(QLabel("Host"), 0, 0)
+        form.addWidget(self.host, 0, 1)
+        form.addWidget(QLabel("Port"), 0, 2)
+        form.addWidget(self.port, 0, 3)
+        form.addWidget(self.family, 0, 4)
+        form.addWidget(QLabel("Mode"), 1, 0)
+        form.addWidget(self.mode, 1, 1)
+        form.addWidget(QLabel("Quit words"), 1, 2)
+        form.addWidget(self.quit_words, 1, 3, 1, 2)
+        form.addWidget(QLabel("SO_RCVBUF"), 2, 0)
+        form.addWidget(self.rcvbuf, 2, 1)
+        form.addWidget(self.reuse, 2, 2, 1, 2)
+        form.addWidget(self.trace, 2, 4)
+        form.addWidget(QLabel("Group"), 3, 0)
+        form.addWidget(self.group, 3, 1, 1, 2)
+        form.addWidget(QLabel("on"), 3, 3)
+        form.addWidget(self.interface, 3, 4)
+        form.addLayout(hbox(self.start_button, self.stop_button, self.state, stretch=self.state), 4, 0, 1, 5)
+        form.addWidget(self.form_error, 5, 0, 1, 5)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
+        parts: list[QWidget | QLayout] = [
+            form,
+            self.rules,
+            self.payload,
+            hbox(None, self.reply_button),
+            self.counters,
+            self.stats,
+        ]
+        controls_above_log(self, "Receiver", parts, self.log)
+
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.reply_button.clicked.connect(self.reply_to_selected)
+        self.payload.submitted.connect(self.reply_to_selected)
+        self.trace.toggled.connect(self._on_trace_toggled)
+        self.log.problem.connect(self.status)
+        self._on_mode_changed()
+        self.set_running(False)
+
+    # ------------------------------------------------------------------ form <-> config
+    def config(self) -> UdpReceiverConfig:
+        mode = ReceiverMode(self.mode.currentData())
+        return UdpReceiverConfig(
+            host=self.host.currentText().strip(),
+            port=self.port.value(),
+            family=Family(self.family.currentData()),
+            mode=mode,
+            rules=self.rules.rules() if mode is ReceiverMode.RULES else (),
+            quit_words=tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip()),
+            encoding=str(self.payload.encoding.currentData()),
+            rcvbuf=self.rcvbuf.value(),
+            group=self.group.text().strip(),
+            interface=self.interface.currentText().strip(),
+            reuse_addr=self.reuse.isChecked(),
+            trace=self.trace.isChecked(),
+        )
+
+    def set_config(self, config: UdpReceiverConfig) -> None:
+        self.host.setCurrentText(config.host)
+        self.port.setValue(config.port)
+        _select(self.family, config.family.value)
+        self.rules.set_rules(config.rules)
+        _select(self.mode, config.mode.value)
+        self.quit_words.setText(", ".join(config.quit_words))
+        _select(self.payload.encoding, config.encoding)
+        self.rcvbuf.setValue(config.rcvbuf)
+        self.group.setText(config.group)
+        self.interface.setCurrentText(config.interface)
+        self.reuse.setChecked(config.reuse_addr)
+        self.trace.setChecked(config.trace)
+
+    @Slot()
+    def _on_mode_changed(self) -> None:
+        rules = self.mode.currentData() == ReceiverMode.RULES.value
+        self.rules.setVisible(rules)
+        if rules:
+            self.rules.ensure_some()
+
+    # ------------------------------------------------------------------ running
+    def make_engine(self, config: UdpReceiverConfig, sink: Sink) -> UdpReceiver:
+        self._last_in = 0
+        return UdpReceiver(config, sink)
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in (
+            self.host,
+            self.port,
+            self.family,
+            self.mode,
+            self.quit_words,
+            self.rcvbuf,
+            self.reuse,
+            self.group,
+            self.interface,
+            self.rules,
+        ):
+            widget.setEnabled(not running)
+        self.reply_button.setEnabled(running)
+
+    def on_events(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Listening):
+                where = format_address((event.host, event.port))
+                self.state.setText(f"Receiving on {where}")
+                self.status.emit(f"UDP receiver on {where}")
+            elif isinstance(event, Error) and self.runner is not None and self.runner.engine.address is None:
+                self.state.setText(f"Not started: {event.message}")
+
+    def on_tick(self, engine: UdpReceiver) -> None:
+        counters = engine.counters()
+        self._rate = counters.messages_in - self._last_in  # the tick is one second
+        self._last_in = counters.messages_in
+        dropped = (
+            f"{engine.kernel_dropped:,} dropped by the kernel (receive buffer full)"
+            if engine.kernel_drops_reported
+            else "kernel drops not reported on this system"
+        )
+        lines = [f"{self._rate:,} datagrams/s in; {dropped}"]
+        for stream, report in engine.loss_reports().items():
+            lines.append(f"Sequence {stream}: {report.line()}")
+        self.stats.setText("\n".join(lines))
+
+    @Slot(bool)
+    def _on_trace_toggled(self, on: bool) -> None:
+        if self.runner is not None:
+            self.runner.engine.set_trace(on)
+
+    @Slot()
+    def reply_to_selected(self) -> None:
+        if self.runner is None:
+            self.status.emit("Start the receiver first")
+            return
+        rows = [row for row in self.log.selected_rows() if row.event.conn]
+        if not rows:
+            self.status.emit("Select a datagram in the log: the reply goes to its sender")
+            return
+        data = self.payload.to_bytes()
+        if data is not None:
+            self.runner.engine.reply(rows[-1].event.conn, data)
+
+
+class UdpSenderPanel(EnginePanel):
+    """A socket bound to a source port that sends once, periodically, or as a traffic generator."""
+
+    runner: EngineRunner[UdpSender] | None
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = UdpSenderConfig()
+        self.host = named(
+            QComboBox(), "udpSenderHost", "Target address", "A host, a broadcast address or a multicast group"
+        )
+        self.host.setEditable(True)
+        self.host.addItems(["127.0.0.1", "::1", *broadcast_addresses(), "239.1.2.3"])
+        self.port = _spin(65535, defaults.port, "udpSenderPort", "Target port", minimum=1)
+        self.bind_host = named(QLineEdit(), "udpSenderBindHost", "Source address", "Empty: any local address")
+        self.bind_host.setPlaceholderText("any")
+        self.source_port = _spin(
+            65535,
+            0,
+            "udpSenderSourcePort",
+            "Source port",
+            "Bind before sending, so replies come back here; 0 = any",
+        )
+        self.source_port.setSpecialValueText("any")
+        self.broadcast = named(
+            QCheckBox("Broadcast"), "udpSenderBroadcast", "Allow broadcast", "Sets SO_BROADCAST on the socket"
+        )
+        self.connect_socket = named(
+            QCheckBox("Connect"),
+            "udpSenderConnect",
+            "Connect the socket",
+            "connect() a unicast target: ICMP errors are reported, and only its replies get through",
+        )
+        self.connect_socket.setChecked(defaults.connect)
+        self.ttl = _spin(255, defaults.multicast_ttl, "udpSenderTtl", "Multicast TTL")
+        self.loop = named(
+            QCheckBox("Loopback"),
+            "udpSenderLoop",
+            "Multicast loopback",
+            "Also deliver to receivers on this machine",
+        )
+        self.loop.setChecked(defaults.multicast_loop)
+        self.interface = _interface_box("udpSenderInterface", "Multicast interface")
+        self.trace = named(QCheckBox("Show socket calls"), "udpSenderTrace", "Show socket calls")
+        self.start_button = _button("Open", "udpSenderStart", "Open the socket", "Bind the source port")
+        self.stop_button = _button("Close", "udpSenderStop", "Close the socket")
+        self.state = named(QLabel("Closed"), "udpSenderState", "Sender state")
+
+        self.payload = PayloadEditor("udpSender")
+        self.variables = named(
+            QCheckBox("Variables"),
+            "udpSenderVariables",
+            "Expand variables",
+            "Fill in " + ", ".join("{" + v + "}" for v in VARIABLES) + " on every send; {{ is a brace",
+        )
+        self.variables.setChecked(True)
+        self.interval = _spin(86_400_000, 1000, "udpSenderInterval", "Interval (ms)", minimum=1)
+        self.count = _spin(10**9, 1, "udpSenderCount", "How many times", "0 = until you stop it")
+        self.count.setSpecialValueText("until stopped")
+        self.send_button = _button("Send", "udpSenderSend", "Send")
+        self.file_button = _button("Send file…", "udpSenderFile", "Send a file as one datagram")
+        self.stop_sending_button = _button(
+            "Stop sending", "udpSenderStopSending", "Stop periodic sends and traffic"
+        )
+
+        self.rate = named(QDoubleSpinBox(), "udpGenRate", "Target rate")
+        self.rate.setRange(0.001, 1e7)
+        self.rate.setDecimals(3)
+        self.rate.setValue(TrafficConfig.rate)
+        self.unit = _combo("udpGenUnit", "Rate unit", [(u.value, u.value) for u in RateUnit])
+        self.datagram_size = _spin(65_527, TrafficConfig.size, "udpGenSize", "Datagram size (bytes)")
+        self.duration = named(
+            QDoubleSpinBox(), "udpGenDuration", "Duration (s)", "0 = until the count or Stop"
+        )
+        self.duration.setRange(0, 86_400)
+        self.duration.setValue(TrafficConfig.duration_s)
+        self.gen_count = _spin(2**31 - 1, 0, "udpGenCount", "Datagram count", "0 = no limit but the duration")
+        self.gen_count.setSpecialValueText("no limit")
+        self.sequence = named(
+            QCheckBox("Sequence header"),
+            "udpGenSequence",
+            "Stamp sequence numbers",
+            "20 bytes: NLSQ, run id, sequence number, send time (ns); a NetLab receiver reports loss",
+        )
+        self.sequence.setChecked(True)
+        self.generate_button = _button("Generate", "udpGenStart", "Start the traffic generator")
+        self.achieved = named(QLabel(), "udpGenAchieved", "Achieved rate")
+
+        self.counters = CountersBar("udpSenderCounters")
+        self.log = LogPane("udpSender")
+        self.form_error = QLabel()
+        self.form_error.setObjectName("udpSenderFormError")
+        self.marks = FieldMarks(
+            {
+                "host": self.host,
+                "port": self.port,
+                "bind_host": self.bind_host,
+                "source_port": self.source_port,
+                "multicast_ttl": self.ttl,
+                "payload": self.payload.text,
+                "interval_ms": self.interval,
+                "count": self.count,
+                "rate": self.rate,
+                "size": self.datagram_size,
+                "duration_s": self.duration,
+            },
+            self.form_error,
+        )
+        self._pending: SendBox | TrafficConfig | None = None  # what to do once the socket is open
+
+        form = QGridLayout()
+        form.addWidget(QLabel("Target"), 0, 0)
+        form.addWidget(self.host, 0, 1)
+        form.addWidget(QLabel("Port"), 0, 2)
+        form.addWidget(self.port, 0, 3)
+        form.addWidget(QLabel("Source"), 1, 0)
+        form.addWidget(self.bind_host, 1, 1)
+        form.addWidget(QLabel("Port"), 1, 2)
+        form.addWidget(self.source_port, 1, 3)
+        form.addLayout(hbox(self.broadcast, self.connect_socket, self.trace, None), 2, 0, 1, 4)
+        form.addLayout(
+            hbox(
+                QLabel("Multicast TTL"),
+                self.ttl,
+                self.loop,
+                QLabel("via"),
+                self.interface,
+                stretch=self.interface,
+            ),
+            3,
+            0,
+            1,
+            4,
+        )
+        form.addLayout(hbox(self.start_button, self.stop_button, self.state, stretch=self.state), 4, 0, 1, 4)
+        form.addWidget(self.form_error, 5, 0, 1, 4)
+        form.setColumnStretch(1, 1)
+        sending = hbox(
+            self.variables,
+            QLabel("every"),
+            self.interval,
+            QLabel("ms, times"),
+            self.count,
+            None,
+            self.file_button,
+            self.send_button,
+        )
+        generator = QGroupBox("Traffic generator")
+        generator.setObjectName("udpGenBox")
+        rows = QVBoxLayout(generator)
+        rows.addLayout(hbox(QLabel("Rate"), self.rate, self.unit, QLabel("Size"), self.datagram_size, None))
+        rows.addLayout(
+            hbox(QLabel("For"), self.duration, QLabel("s, or"), self.gen_count, self.sequence, None)
+        )
+        rows.addLayout(
+            hbox(self.generate_button, self.stop_sending_button, self.achieved, stretch=self.achieved)
+        )
+        parts: list[QWidget | QLayout] = [form, self.payload, sending, generator, self.counters]
+        controls_above_log(self, "Sender", parts, self.log)
+
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.send_button.clicked.connect(self.send)
+        self.payload.submitted.connect(self.send)
+        self.file_button.clicked.connect(self._on_file_clicked)
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_sending_button.clicked.connect(self.stop_sending)
+        self.trace.toggled.connect(self._on_trace_toggled)
+        self.log.problem.connect(self.status)
+        self.set_running(False)
+
+    # ------------------------------------------------------------------ form <-> config
+    def config(self) -> UdpSenderConfig:
+        return UdpSenderConfig(
+            host=self.host.currentText().strip(),
+            port=self.port.value(),
+            bind_host=self.bind_host.text().strip(),
+            source_port=self.source_port.value(),
+            broadcast=self.broadcast.isChecked(),
+            connect=self.connect_socket.isChecked(),
+            multicast_ttl=self.ttl.value(),
+            multicast_loop=self.loop.isChecked(),
+            multicast_interface=self.interface.currentText().strip(),
+            encoding=str(self.payload.encoding.currentData()),
+            trace=self.trace.isChecked(),
+        )
+
+    def set_config(self, config: UdpSenderConfig) -> None:
+        self.host.setCurrentText(config.host)
+        self.port.setValue(config.port)
+        self.bind_host.setText(config.bind_host)
+        self.source_port.setValue(config.source_port)
+        self.broadcast.setChecked(config.broadcast)
+        self.connect_socket.setChecked(config.connect)
+        self.ttl.setValue(config.multicast_ttl)
+        self.loop.setChecked(config.multicast_loop)
+        self.interface.setCurrentText(config.multicast_interface)
+        self.trace.setChecked(config.trace)
+
+    def send_box(self, payload: Payload | None = None) -> SendBox:
+        return SendBox(
+            payload=payload or self.payload.payload(),
+            variables=self.variables.isChecked(),
+            interval_ms=self.interval.value(),
+            count=self.count.value(),
+        )
+
+    def set_send_box(self, box: SendBox) -> None:
+        payload = box.payload
+        _select(self.payload.kind, payload.kind if payload.kind != "file" else "text")
+        self.payload.text.setPlainText(payload.text if payload.kind != "file" else "")
+        _select(self.payload.encoding, payload.encoding)
+        _select(self.payload.eol, payload.eol.value)
+        self.payload.escapes.setChecked(payload.escapes)
+        self.variables.setChecked(box.variables)
+        self.interval.setValue(box.interval_ms)
+        self.count.setValue(box.count)
+
+    def traffic(self) -> TrafficConfig:
+        return TrafficConfig(
+            rate=self.rate.value(),
+            unit=RateUnit(self.unit.currentData()),
+            size=self.datagram_size.value(),
+            duration_s=self.duration.value(),
+            count=self.gen_count.value(),
+            sequence=self.sequence.isChecked(),
+        )
+
+    def set_traffic(self, traffic: TrafficConfig) -> None:
+        self.rate.setValue(traffic.rate)
+        _select(self.unit, traffic.unit.value)
+        self.datagram_size.setValue(traffic.size)
+        self.duration.setValue(traffic.duration_s)
+        self.gen_count.setValue(traffic.count)
+        self.sequence.setChecked(traffic.sequence)
+
+    # ------------------------------------------------------------------ running
+    def make_engine(self, config: UdpSenderConfig, sink: Sink) -> UdpSender:
+        return UdpSender(config, sink)
+
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        for widget in (
+            self.host,
+            self.port,
+            self.bind_host,
+            self.source_port,
+            self.broadcast,
+            self.connect_socket,
+            self.ttl,
+            self.loop,
+            self.interface,
+        ):
+            widget.setEnabled(not running)
+        if not running:
+            self.state.setText(self.state.text() if self.state.text().startswith("Not") else "Closed")
+            self.achieved.clear()
+
+    def on_events(self, events: list[Event]) -> None:
+        for event in events:
+            if isinstance(event, Listening):
+                where = format_address((event.host, event.port))
+                self.state.setText(f"Open, sending from {where}")
+                self._run_pending()
+            elif isinstance(event, Error) and self.runner is not None and self.runner.engine.address is None:
+                self.state.setText(f"Not started: {event.message}")
+                self._pending = None
+
+    def on_tick(self, engine: UdpSender) -> None:
+        if engine.generator_running:
+            self.achieved.setText(f"{engine.generated:,} sent, {engine.achieved_rate():,.0f}/s achieved")
+        elif engine.generated:
+            self.achieved.setText(f"{engine.generated:,} sent, finished")
+
+    def _checked(self, make: Any) -> Any:
+        """Build a config from the form; show its problems at the fields and return None if refused."""
+        try:
+            value = make()
+        except ConfigError as exc:
+            self.marks.show(exc.problems)
+            self.status.emit(str(exc.problems[0]))
+            return None
+        self.marks.clear()
+        return value
+
+    def _do(self, action: SendBox | TrafficConfig) -> None:
+        """Run an action now, or open the socket first and run it once it is bound."""
+        if self.runner is None:
+            self._pending = action
+            self.start()
+            if self.runner is None:
+                self._pending = None
+            return
+        if self.runner.engine.address is None:
+            self._pending = action
+            return
+        if isinstance(action, SendBox):
+            self.runner.engine.send(action)
+        else:
+            self.runner.engine.generate(action)
+
+    def _run_pending(self) -> None:
+        action, self._pending = self._pending, None
+        if action is not None:
+            self._do(action)
+
+    @Slot()
+    def send(self) -> None:
+        if self.payload.to_bytes() is None:
+            return
+        box = self._checked(self.send_box)
+        if box is not None:
+            self._do(box)
+
+    @Slot()
+    def _on_file_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Send a file as one datagram")
+        if path:
+            self.send_file(path)
+
+    def send_file(self, path: str) -> None:
+        box = self._checked(lambda: self.send_box(Payload("file", path)))
+        if box is not None:
+            self._do(box)
+
+    @Slot()
+    def generate(self) -> None:
+        traffic = self._checked(self.traffic)
+        if traffic is not None:
+            self._do(traffic)
+
+    @Slot()
+    def stop_sending(self) -> None:
+        if self.runner is not None:
+            self.runner.engine.stop_sending()
+
+    @Slot(bool)
+    def _on_trace_toggled(self, on: bool) -> None:
+        if self.runner is not None:
+            self.runner.engine.set_trace(on)
+
+
+@dataclass(frozen=True)
+class UdpTabState:
+    """Everything the UDP tab holds, for lab files and the workspace."""
+
+    receiver: UdpReceiverConfig = field(default_factory=UdpReceiverConfig)
+    sender: UdpSenderConfig = field(default_factory=UdpSenderConfig)
+    send_box: SendBox = field(default_factory=SendBox)
+    traffic: TrafficConfig = field(default_factory=TrafficConfig)
+
+
+class UdpTab(QWidget):
+    """Receiver on the left, sender on the right: both ends of a datagram exchange in one view.
+
+    Signals:
+        status(str): a line for the window's status bar.
+    """
+
+    status = Signal(str)
+    lab_key = "udp"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("udpTab")
+        self.receiver_panel = UdpReceiverPanel()
+        self.sender_panel = UdpSenderPanel()
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.receiver_panel)
+        splitter.addWidget(self.sender_panel)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        self.receiver_panel.status.connect(self.status)
+        self.sender_panel.status.connect(self.status)
+
+    def runners(self) -> list[EngineRunner[Any]]:
+        return [r for r in (self.receiver_panel.runner, self.sender_panel.runner) if r is not None]
+
+    def stop_all(self) -> None:
+        self.receiver_panel.stop()
+        self.sender_panel.stop()
+
+    def lab_state(self) -> UdpTabState:
+        """The form as configs; raises ConfigError naming the first bad field."""
+        return UdpTabState(
+            self.receiver_panel.config(),
+            self.sender_panel.config(),
+            self.sender_panel.send_box(),
+            self.sender_panel.traffic(),
+        )
+
+    def load_lab_state(self, state: UdpTabState) -> None:
+        self.receiver_panel.set_config(state.receiver)
+        self.sender_panel.set_config(state.sender)
+        self.sender_panel.set_send_box(state.send_box)
+        self.sender_panel.set_traffic(state.traffic)
+
+    def save_settings(self, store: QSettings) -> None:
+        store.setValue("udp/receiver/port", self.receiver_panel.port.value())
+        store.setValue("udp/sender/host", self.sender_panel.host.currentText())
+        store.setValue("udp/sender/port", self.sender_panel.port.value())
+
+    def load_settings(self, store: QSettings) -> None:
+        def number(key: str, default: int) -> int:
+            value = store.value(key, default)
+            return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else default
+
+        self.receiver_panel.port.setValue(number("udp/receiver/port", self.receiver_panel.port.value()))
+        self.sender_panel.host.setCurrentText(
+            str(store.value("udp/sender/host", self.sender_panel.host.currentText()))
+        )
+        self.sender_panel.port.setValue(number("udp/sender/port", self.sender_panel.port.value()))
