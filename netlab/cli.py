@@ -15,7 +15,7 @@ from types import FrameType
 
 from netlab import __version__
 from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, hexdump
-from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.engine import Engine
 from netlab.core.events import (
     Closed,
@@ -29,11 +29,13 @@ from netlab.core.events import (
     direction_of,
 )
 from netlab.core.present import access_line, arrow, connection_label, format_time, summary
+from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.core.variables import Expander, payload_bytes
 from netlab.http.file_server import FileServer, FileServerConfig
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
-from netlab.udp.config import ReceiverMode, SendBox, UdpReceiverConfig, UdpSenderConfig
+from netlab.udp.config import ReceiverMode, UdpReceiverConfig, UdpSenderConfig
 from netlab.udp.receiver import UdpReceiver
 from netlab.udp.sender import UdpSender
 
@@ -369,9 +371,10 @@ def _udp_send(args: argparse.Namespace) -> int:
         trace=args.trace,
     )
     kind, text = (PayloadKind.TEXT, args.send) if args.send is not None else (PayloadKind.HEX, args.hex)
-    box = SendBox(payload=Payload(kind, text), count=args.count, interval_ms=args.interval)
-    if kind is PayloadKind.HEX:
-        box.payload.to_bytes()  # a bad hex string fails here, before any socket opens
+    if args.count < 1:
+        raise ConfigError([FieldProblem("count", f"--count {args.count} sends nothing", "use 1 or more")])
+    box = SendBox(payload=Payload(kind, text), periodic=PeriodicSend(args.interval, args.count))
+    payload_bytes(box.payload, Expander())  # bad hex or a bad variable fails here, before any socket opens
     events: queue.Queue[Event] = queue.Queue()
     sender = UdpSender(config, events.put)
     thread = threading.Thread(target=sender.run, name="netlab-udp-send")
@@ -399,7 +402,7 @@ def _udp_session(
             return status if started else 1
         if isinstance(event, Listening):
             started = True
-            sender.send(box)
+            sender.send(box, repeat=args.count != 1)
             deadline = time.monotonic() + (args.count - 1) * args.interval / 1000 + args.wait + 1
         elif isinstance(event, Error):
             _say(event)

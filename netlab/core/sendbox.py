@@ -27,3 +27,4 @@ class SendBox:
 
     payload: Payload = field(default_factory=Payload)
     periodic: PeriodicSend = field(default_factory=PeriodicSend)
+    variables: bool = True  # fill in {counter}, {time} … on every send (netlab/core/variables.py)

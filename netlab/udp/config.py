@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from netlab.core.autoreply import Rule
-from netlab.core.codec import ENCODINGS, CodecError, Payload
 from netlab.core.config import (
     Family,
     FieldProblem,
+    coerce_enum,
+    encoding_problems,
     host_problems,
     port_problems,
     raise_if,
     range_problems,
 )
-from netlab.core.variables import parse
 from netlab.udp.failures import MAX_IPV6_PAYLOAD
 
 
@@ -68,12 +68,6 @@ def group_problems(group: str, field_name: str = "group") -> list[FieldProblem]:
     return []
 
 
-def _encoding_problems(encoding: str) -> list[FieldProblem]:
-    if encoding in ENCODINGS.values():
-        return []
-    return [FieldProblem("encoding", f"Unknown encoding '{encoding}'", "choose one from the list")]
-
-
 @dataclass(frozen=True)
 class UdpReceiverConfig:
     """Bind, optionally join a multicast group, and log (and maybe answer) every datagram."""
@@ -92,12 +86,15 @@ class UdpReceiverConfig:
     trace: bool = False
 
     def __post_init__(self) -> None:
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "family", Family, problems)
+        coerce_enum(self, "mode", ReceiverMode, problems)
         family = Family.IPV4 if self.family is Family.AUTO else self.family
-        problems = host_problems(self.host, family=family)
+        problems += host_problems(self.host, family=family)
         problems += port_problems(self.port)
         problems += range_problems(self.rcvbuf, 0, 2**30, "rcvbuf", "Receive buffer")
         problems += group_problems(self.group)
-        problems += _encoding_problems(self.encoding)
+        problems += encoding_problems(self.encoding)
         if self.mode is ReceiverMode.RULES and not self.rules:
             problems.append(FieldProblem("rules", "Auto-reply mode has no rules", "add at least one rule"))
         raise_if(problems)
@@ -121,36 +118,16 @@ class UdpSenderConfig:
     trace: bool = False
 
     def __post_init__(self) -> None:
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "family", Family, problems)
         family = Family.AUTO if self.family is Family.DUAL else self.family
-        problems = host_problems(self.host, family=family)
+        problems += host_problems(self.host, family=family)
         problems += port_problems(self.port, allow_zero=False)
         if self.bind_host:
             problems += host_problems(self.bind_host, "bind_host", family)
         problems += port_problems(self.source_port, "source_port")
         problems += range_problems(self.multicast_ttl, 0, 255, "multicast_ttl", "TTL")
-        problems += _encoding_problems(self.encoding)
-        raise_if(problems)
-
-
-@dataclass(frozen=True)
-class SendBox:
-    """What the send box holds: the payload as typed, whether variables expand, and periodic settings."""
-
-    payload: Payload = field(default_factory=Payload)
-    variables: bool = True
-    interval_ms: int = 1000
-    count: int = 1  # 0: until stopped
-
-    def __post_init__(self) -> None:
-        problems = range_problems(self.interval_ms, 1, 86_400_000, "interval_ms", "Interval (ms)")
-        problems += range_problems(self.count, 0, 10**9, "count", "Count")
-        if self.payload.kind not in ("text", "hex", "file"):
-            problems.append(FieldProblem("payload", f"Unknown payload kind '{self.payload.kind}'", ""))
-        elif self.payload.kind == "text" and self.variables:
-            try:
-                parse(self.payload.text)
-            except CodecError as exc:
-                problems.append(FieldProblem("payload", exc.message, exc.hint))
+        problems += encoding_problems(self.encoding)
         raise_if(problems)
 
 
@@ -166,7 +143,9 @@ class TrafficConfig:
     sequence: bool = True
 
     def __post_init__(self) -> None:
-        problems = range_problems(self.rate, 0.001, 1e7, "rate", "Rate")
+        problems: list[FieldProblem] = []
+        coerce_enum(self, "unit", RateUnit, problems)
+        problems += range_problems(self.rate, 0.001, 1e7, "rate", "Rate")
         low = 20 if self.sequence else 0
         problems += range_problems(self.size, low, MAX_IPV6_PAYLOAD, "size", "Size")
         problems += range_problems(self.duration_s, 0, 86_400, "duration_s", "Duration (s)")

@@ -12,8 +12,9 @@ from netlab.core.codec import CodecError
 from netlab.core.config import format_address
 from netlab.core.engine import Timer
 from netlab.core.events import Error, Info, Listening, Sink
+from netlab.core.sendbox import SendBox
 from netlab.core.variables import Expander, payload_bytes
-from netlab.udp.config import SendBox, TrafficConfig, UdpSenderConfig
+from netlab.udp.config import TrafficConfig, UdpSenderConfig
 from netlab.udp.datagram import DatagramEngine, family_name, family_of
 from netlab.udp.failures import explain_udp, max_payload, oversize
 from netlab.udp.seqheader import HEADER_SIZE, stamp
@@ -47,9 +48,9 @@ class UdpSender(DatagramEngine):
         self.connected = False
 
     # ------------------------------------------------------------------ thread-safe commands
-    def send(self, box: SendBox) -> None:
-        """Send what the box holds, box.count times (0: until stop_sending) every box.interval_ms."""
-        self.loop.call_soon_threadsafe(self._start_sending, box)
+    def send(self, box: SendBox, repeat: bool = False) -> None:
+        """Send what the box holds once or, with repeat, as box.periodic says (count 0: until stopped)."""
+        self.loop.call_soon_threadsafe(self._start_sending, box, repeat)
 
     def generate(self, traffic: TrafficConfig) -> None:
         self.loop.call_soon_threadsafe(self._start_generator, traffic)
@@ -149,17 +150,19 @@ class UdpSender(DatagramEngine):
         return self._conn_of(self.target)
 
     # ------------------------------------------------------------------ periodic sends
-    def _start_sending(self, box: SendBox) -> None:
+    def _start_sending(self, box: SendBox, repeat: bool) -> None:
         self._stop_sending("")
         fixed: bytes | None = None
         if box.payload.kind == "file":
             fixed = self._read_file(box.payload.text)
             if fixed is None:
                 return
-        if box.count != 1:
-            forever = "until you stop it" if box.count == 0 else f"{box.count:,} times"
-            self.emit(Info(source=self.source, text=f"sending every {box.interval_ms} ms, {forever}"))
-        self._send_next(box, fixed, 0)
+        count = box.periodic.count if repeat else 1
+        if count != 1:
+            forever = "until you stop it" if count == 0 else f"{count:,} times"
+            every = box.periodic.interval_ms
+            self.emit(Info(source=self.source, text=f"sending every {every} ms, {forever}"))
+        self._send_next(box, count, fixed, 0)
 
     def _read_file(self, path: str) -> bytes | None:
         limit = max_payload(self.target is not None and len(self.target) == 4)
@@ -180,7 +183,7 @@ class UdpSender(DatagramEngine):
             self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
             return None
 
-    def _send_next(self, box: SendBox, fixed: bytes | None, done: int) -> None:
+    def _send_next(self, box: SendBox, count: int, fixed: bytes | None, done: int) -> None:
         self._periodic = None
         conn, peer = self._target_conn()
         try:
@@ -194,9 +197,10 @@ class UdpSender(DatagramEngine):
             return
         ok = self.send_datagram(data, None if self.connected else self.target, conn, peer)
         done += 1
-        if ok and (box.count == 0 or done < box.count):
-            self._periodic = self.loop.call_later(box.interval_ms / 1000, self._send_next, box, fixed, done)
-        elif box.count != 1:
+        if ok and (count == 0 or done < count):
+            delay = box.periodic.interval_ms / 1000
+            self._periodic = self.loop.call_later(delay, self._send_next, box, count, fixed, done)
+        elif count != 1:
             self.emit(Info(source=self.source, text=f"periodic send finished: {done:,} datagrams"))
 
     def _stop_sending(self, reason: str) -> None:

@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +15,8 @@ from netlab.core.autoreply import MatchKind, Rule
 from netlab.core.codec import Payload
 from netlab.core.config import Family
 from netlab.core.events import Data, Direction, Error, Info, Listening
-from netlab.udp.config import ReceiverMode, SendBox, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
+from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
 from netlab.udp.receiver import UdpReceiver
 from netlab.udp.sender import UdpSender
 from netlab.udp.seqheader import stamp
@@ -116,7 +118,7 @@ def test_periodic_send_counts_and_variables_from_a_chosen_source_port() -> None:
         receiver(mode=ReceiverMode.ECHO) as (_r, rx, port),
         sender(port, source_port=source_port) as (tx, txe),
     ):
-        tx.send(SendBox(payload=Payload("text", "n={counter}"), interval_ms=5, count=4))
+        tx.send(SendBox(payload=Payload("text", "n={counter}"), periodic=PeriodicSend(5, 4)), repeat=True)
         eventually(lambda: len(received(rx)) == 4)
         assert [r.data for r in received(rx)] == [b"n=1", b"n=2", b"n=3", b"n=4"]
         assert {r.peer for r in received(rx)} == {f"127.0.0.1:{source_port}"}
@@ -125,9 +127,20 @@ def test_periodic_send_counts_and_variables_from_a_chosen_source_port() -> None:
         assert tx.counters().messages_out == 4
 
 
+def test_a_file_is_sent_as_one_datagram_and_a_missing_one_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "note.bin"
+    path.write_bytes(b"\x00file body\xff")
+    with receiver() as (_r, rx, port), sender(port) as (tx, txe):
+        tx.send(SendBox(payload=Payload("file", str(path))))
+        eventually(lambda: [r.data for r in received(rx)] == [b"\x00file body\xff"])
+        tx.send(SendBox(payload=Payload("file", str(tmp_path / "gone.txt"))))
+        error = txe.wait_for(lambda e: isinstance(e, Error))
+        assert "gone.txt" in error.message
+
+
 def test_periodic_send_until_stopped() -> None:
     with receiver() as (_r, rx, port), sender(port) as (tx, txe):
-        tx.send(SendBox(payload=Payload("hex", "01 02"), interval_ms=2, count=0))
+        tx.send(SendBox(payload=Payload("hex", "01 02"), periodic=PeriodicSend(2, 0)), repeat=True)
         eventually(lambda: len(received(rx)) >= 3)
         tx.stop_sending()
         txe.wait_for(lambda e: isinstance(e, Info) and "stopped by you" in e.text)
@@ -196,7 +209,7 @@ def test_port_unreachable_comes_back_on_the_next_call() -> None:
     with peer() as closed:
         port = closed.getsockname()[1]
     with sender(port) as (tx, txe):
-        tx.send(SendBox(payload=Payload("text", "hello?"), interval_ms=20, count=3))
+        tx.send(SendBox(payload=Payload("text", "hello?"), periodic=PeriodicSend(20, 3)), repeat=True)
         error = txe.wait_for(lambda e: isinstance(e, Error))
         assert "port unreachable" in error.message and "next call" in error.hint
 

@@ -6,12 +6,10 @@ import errno
 
 import pytest
 
-from netlab.core.codec import Payload
 from netlab.core.config import ConfigError
 from netlab.udp.config import (
     RateUnit,
     ReceiverMode,
-    SendBox,
     TrafficConfig,
     UdpReceiverConfig,
     UdpSenderConfig,
@@ -115,10 +113,6 @@ def test_sender_config_checks() -> None:
         UdpSenderConfig(port=0)
     with pytest.raises(ConfigError, match="TTL 256"):
         UdpSenderConfig(multicast_ttl=256)
-    with pytest.raises(ConfigError) as caught:
-        SendBox(payload=Payload("text", "x {nope}"))
-    assert caught.value.problems[0].field == "payload"
-    assert SendBox(payload=Payload("text", "x {nope}"), variables=False).variables is False
 
 
 def test_traffic_config() -> None:

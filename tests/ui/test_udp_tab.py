@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from netlab.core.events import Data, Direction
-from netlab.udp.config import ReceiverMode, SendBox, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
+from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
 from ui.common.logpane import LogPane
 from ui.main_window import MainWindow
 from ui.tabs.udp import UdpReceiverPanel, UdpTabState
@@ -42,6 +43,7 @@ def test_the_tab_echoes_and_the_sender_sees_replies_grouped_by_peer(qtbot: QtBot
     port = start_receiver(qtbot, receiver, ReceiverMode.UPPER)
     sender.port.setValue(port)
     sender.payload.text.setPlainText("hello {counter}")
+    sender.repeat.setChecked(True)
     sender.count.setValue(3)
     sender.interval.setValue(5)
     qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)  # opens the socket, then sends
@@ -144,7 +146,7 @@ def test_lab_state_round_trips_through_the_form(qtbot: QtBot, window: MainWindow
             host="0.0.0.0", port=5555, group="239.1.1.1", quit_words=("bye",), rcvbuf=8192
         ),
         sender=UdpSenderConfig(host="::1", port=6000, source_port=7000, broadcast=True, multicast_ttl=4),
-        send_box=SendBox(interval_ms=250, count=0, variables=False),
+        send_box=SendBox(periodic=PeriodicSend(250, 7), variables=False),
         traffic=TrafficConfig(rate=12.5, size=200, duration_s=3, count=10, sequence=False),
     )
     window.udp.load_lab_state(state)

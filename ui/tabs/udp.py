@@ -23,14 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.core.codec import Payload
-from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.codec import CodecError, Payload, PayloadKind
+from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Error, Event, Listening, Sink
-from netlab.core.variables import VARIABLES
+from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.core.variables import VARIABLES, Expander, payload_bytes
 from netlab.udp.config import (
     RateUnit,
     ReceiverMode,
-    SendBox,
     TrafficConfig,
     UdpReceiverConfig,
     UdpSenderConfig,
@@ -355,8 +355,11 @@ class UdpSenderPanel(EnginePanel):
             "Fill in " + ", ".join("{" + v + "}" for v in VARIABLES) + " on every send; {{ is a brace",
         )
         self.variables.setChecked(True)
+        self.repeat = named(
+            QCheckBox("Repeat"), "udpSenderRepeat", "Periodic send", "Send again every interval"
+        )
         self.interval = _spin(86_400_000, 1000, "udpSenderInterval", "Interval (ms)", minimum=1)
-        self.count = _spin(10**9, 1, "udpSenderCount", "How many times", "0 = until you stop it")
+        self.count = _spin(10**9, 0, "udpSenderCount", "How many times", "0 = until you stop it")
         self.count.setSpecialValueText("until stopped")
         self.send_button = _button("Send", "udpSenderSend", "Send")
         self.file_button = _button("Send file…", "udpSenderFile", "Send a file as one datagram")
@@ -407,7 +410,8 @@ class UdpSenderPanel(EnginePanel):
             },
             self.form_error,
         )
-        self._pending: SendBox | TrafficConfig | None = None  # what to do once the socket is open
+        # What to do once the socket is open: a send box (and whether to repeat it) or a generator run.
+        self._pending: tuple[SendBox, bool] | TrafficConfig | None = None
 
         form = QGridLayout()
         form.addWidget(QLabel("Target"), 0, 0)
@@ -438,6 +442,7 @@ class UdpSenderPanel(EnginePanel):
         form.setColumnStretch(1, 1)
         sending = hbox(
             self.variables,
+            self.repeat,
             QLabel("every"),
             self.interval,
             QLabel("ms, times"),
@@ -501,21 +506,21 @@ class UdpSenderPanel(EnginePanel):
     def send_box(self, payload: Payload | None = None) -> SendBox:
         return SendBox(
             payload=payload or self.payload.payload(),
+            periodic=PeriodicSend(self.interval.value(), self.count.value()),
             variables=self.variables.isChecked(),
-            interval_ms=self.interval.value(),
-            count=self.count.value(),
         )
 
     def set_send_box(self, box: SendBox) -> None:
         payload = box.payload
-        _select(self.payload.kind, payload.kind if payload.kind != "file" else "text")
-        self.payload.text.setPlainText(payload.text if payload.kind != "file" else "")
+        is_file = payload.kind is PayloadKind.FILE
+        _select(self.payload.kind, PayloadKind.TEXT.value if is_file else payload.kind.value)
+        self.payload.text.setPlainText("" if is_file else payload.text)
         _select(self.payload.encoding, payload.encoding)
         _select(self.payload.eol, payload.eol.value)
         self.payload.escapes.setChecked(payload.escapes)
         self.variables.setChecked(box.variables)
-        self.interval.setValue(box.interval_ms)
-        self.count.setValue(box.count)
+        self.interval.setValue(box.periodic.interval_ms)
+        self.count.setValue(box.periodic.count)
 
     def traffic(self) -> TrafficConfig:
         return TrafficConfig(
@@ -585,7 +590,7 @@ class UdpSenderPanel(EnginePanel):
         self.marks.clear()
         return value
 
-    def _do(self, action: SendBox | TrafficConfig) -> None:
+    def _do(self, action: tuple[SendBox, bool] | TrafficConfig) -> None:
         """Run an action now, or open the socket first and run it once it is bound."""
         if self.runner is None:
             self._pending = action
@@ -596,10 +601,10 @@ class UdpSenderPanel(EnginePanel):
         if self.runner.engine.address is None:
             self._pending = action
             return
-        if isinstance(action, SendBox):
-            self.runner.engine.send(action)
-        else:
+        if isinstance(action, TrafficConfig):
             self.runner.engine.generate(action)
+        else:
+            self.runner.engine.send(*action)
 
     def _run_pending(self) -> None:
         action, self._pending = self._pending, None
@@ -611,8 +616,15 @@ class UdpSenderPanel(EnginePanel):
         if self.payload.to_bytes() is None:
             return
         box = self._checked(self.send_box)
-        if box is not None:
-            self._do(box)
+        if box is None:
+            return
+        try:
+            payload_bytes(box.payload, Expander() if box.variables else None)  # a trial run, counts nothing
+        except CodecError as exc:
+            self.marks.show([FieldProblem("payload", exc.message, exc.hint)])
+            self.status.emit(f"{exc.message}: {exc.hint}")
+            return
+        self._do((box, self.repeat.isChecked()))
 
     @Slot()
     def _on_file_clicked(self) -> None:
@@ -621,9 +633,9 @@ class UdpSenderPanel(EnginePanel):
             self.send_file(path)
 
     def send_file(self, path: str) -> None:
-        box = self._checked(lambda: self.send_box(Payload("file", path)))
+        box = self._checked(lambda: self.send_box(Payload(PayloadKind.FILE, path)))
         if box is not None:
-            self._do(box)
+            self._do((box, False))
 
     @Slot()
     def generate(self) -> None:
