@@ -45,6 +45,17 @@ def format_delta(seconds: float) -> str:
     return f"+{seconds:.6f}"
 
 
+def human_bytes(count: float) -> str:
+    """1023 B, 1.5 KB, 12.0 MB, 3.2 GB."""
+    if abs(count) < 1024:
+        return f"{count:.0f} B"
+    for unit in ("KB", "MB"):
+        count /= 1024
+        if abs(count) < 1024:
+            return f"{count:.1f} {unit}"
+    return f"{count / 1024:.1f} GB"
+
+
 def arrow(direction: Direction) -> str:
     return {Direction.SENT: "sent →", Direction.RECEIVED: "← received", Direction.SYSTEM: "system"}[direction]
 

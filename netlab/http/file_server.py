@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import errno
 import hmac
 import os
 import selectors
@@ -11,6 +12,7 @@ import socket
 import stat
 import tempfile
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from http import HTTPStatus
 from typing import Any
 
 import h11
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from netlab import __version__
@@ -54,6 +57,10 @@ MAX_REQUEST_LINE = 8 * 1024  # longer: 414
 MAX_HEAD = 32 * 1024  # request line and headers together; more: 431
 SMALL_FILE = 64 * 1024  # files up to this size are read and sent with the headers in one write
 SENDFILE_CHUNK = 8 * 1024 * 1024
+# After refusing a request mid-body, keep reading (and dropping) what the client still sends for up to
+# this long before closing: closing with unread data sends RST, which can destroy our answer in
+# flight, so the client would see "connection reset" instead of the 413 (nginx's lingering_close).
+LINGER_SECONDS = 2.0
 SERVER_NAME = f"NetLab/{__version__}".encode()
 READ, WRITE = selectors.EVENT_READ, selectors.EVENT_WRITE
 REQUEST_TIMEOUT = (
@@ -162,17 +169,33 @@ class Upload:
         if self._file is None:
             return
         self._file.close()
-        wanted = safe_upload_name(self._filename)
-        while True:  # link() never replaces an existing file, even one created a moment ago
-            name = unique_name(self.folder, wanted)
-            try:
-                os.link(self._file.name, os.path.join(self.folder, name))
-                break
-            except FileExistsError:
-                continue
-        os.unlink(self._file.name)
+        name = store_upload(self._file.name, self.folder, safe_upload_name(self._filename))
         self._file = None
         self.saved.append(name)
+
+
+def store_upload(temporary: str, folder: str, wanted: str) -> str:
+    """Give a finished upload its final name in folder, never replacing a file; returns that name.
+
+    link() fails if the name exists, even for a file created a moment ago. FAT and SMB have no hard
+    links, so there the name is claimed with an exclusive create and the upload renamed over it.
+    """
+    while True:
+        name = unique_name(folder, wanted)
+        final = os.path.join(folder, name)
+        try:
+            os.link(temporary, final)
+        except FileExistsError:
+            continue
+        except OSError:  # EPERM, EOPNOTSUPP ...: no hard links on this file system
+            try:
+                os.close(os.open(final, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+            except FileExistsError:
+                continue
+            os.replace(temporary, final)  # over the empty file that is ours alone
+            return name
+        os.unlink(temporary)
+        return name
 
 
 class HttpConnection(Registered):
@@ -196,6 +219,8 @@ class HttpConnection(Registered):
         self._upload: Upload | None = None
         self._upload_target: Target | None = None
         self._processing = False
+        self._linger_until = 0.0  # set once we only wait for the client to stop sending
+        self._linger_reason = ""
         self._set_interest(READ)
 
     # ------------------------------------------------------------------ I/O
@@ -213,6 +238,10 @@ class HttpConnection(Registered):
             return
         except OSError:
             self.close("the connection broke")
+            return
+        if self._linger_until:
+            if not data:
+                self.close(self._linger_reason)
             return
         self.server.bytes_in += len(data)
         self.h11.receive_data(data)
@@ -450,28 +479,61 @@ class HttpConnection(Registered):
     def _on_body(self, data: bytes) -> None:
         if self._upload is None:
             return  # a body we do not want (e.g. on GET): h11 reads past it
+        self._upload_step(self._upload.feed, data)
+
+    def _upload_step(self, step: Callable[..., None], *args: Any) -> bool:
+        """Feed or finish the upload; on failure answer as HTTP says and return False.
+
+        The client's fault (too large, not multipart) is a 4xx. This machine's (disk full, no
+        permission) is a 507 or 500 with an Error row, and so is a bug: never "could not be read".
+        """
+        upload = self._upload
+        assert upload is not None
         try:
-            self._upload.feed(data)
+            step(*args)
+            return True
         except UploadTooLarge:
-            self._upload.abort()
-            self._upload = None
-            self._refuse(413, f"Uploads are limited to {self.server.config.max_upload_mb} MB", close=True)
-        except Exception as exc:  # the multipart parser's errors
-            self._upload.abort()
-            self._upload = None
-            self._refuse(400, f"The upload could not be read ({exc})", close=True)
+            status, message = 413, f"Uploads are limited to {self.server.config.max_upload_mb} MB"
+        except MultipartParseError as exc:
+            status, message = 400, f"The upload could not be read ({exc})"
+        except OSError as exc:
+            full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            status = 507 if full else 500
+            message = f"The upload could not be saved: {exc.strerror or exc}"
+            self.server.emit(
+                Error(
+                    source=self.server.source,
+                    conn=self.conn,
+                    peer=self.peer,
+                    message=f"Could not save an upload in {upload.folder}: {exc.strerror or exc}",
+                    hint="free some disk space" if full else "check that the folder is writable",
+                )
+            )
+        except Exception as exc:  # a bug: say so in the log, keep serving everyone else
+            status, message = 500, "The server failed while saving the upload"
+            self.server.emit(
+                Error(
+                    source=self.server.source,
+                    conn=self.conn,
+                    peer=self.peer,
+                    message=f"Internal error while saving an upload: {exc!r}",
+                    hint="please report this with the details below",
+                    detail=traceback.format_exc(),
+                )
+            )
+        self._upload = None
+        with contextlib.suppress(OSError):
+            upload.abort()
+        self._refuse(status, message, close=True)
+        return False
 
     def _on_end_of_body(self) -> None:
         upload, target = self._upload, self._upload_target
         if upload is None or target is None:
             return
-        self._upload = None
-        try:
-            upload.finish()
-        except Exception as exc:  # the multipart parser's errors
-            upload.abort()
-            self._refuse(400, f"The upload could not be read ({exc})", close=True)
+        if not self._upload_step(upload.finish):
             return
+        self._upload = None
         location = redirect_location(target.url_path).encode()
         names = ", ".join(upload.saved) or "nothing"
         self._respond(303, [(b"location", location)], error_html(303, "See Other", f"Saved {names}."))
@@ -548,11 +610,27 @@ class HttpConnection(Registered):
             )
             self._status = 0
         if self.h11.our_state is h11.MUST_CLOSE or self.h11.their_state is h11.MUST_CLOSE:
-            self.close("done (the connection is not kept alive)")
+            if self.h11.their_state in (h11.SEND_BODY, h11.ERROR, h11.IDLE):
+                self._linger("done (the rest of the request was not wanted)")
+            else:
+                self.close("done (the connection is not kept alive)")
         elif not self._processing:
             self._process()  # a pipelined request may already be waiting in h11's buffer
 
+    def _linger(self, reason: str) -> None:
+        """Our answer is out: say we are done sending (FIN) and drop what still arrives, for a while."""
+        self._linger_reason = reason
+        self._linger_until = time.monotonic() + LINGER_SECONDS
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close(reason)
+
     def idle_check(self, now: float) -> None:
+        if self._linger_until:
+            if now >= self._linger_until:
+                self.close(self._linger_reason)
+            return
         if now - self.last_active < self.server.config.idle_timeout:
             return
         if self.out:

@@ -13,8 +13,11 @@ import os
 import re
 import stat
 import time
+import unicodedata
 import urllib.parse
 from dataclasses import dataclass
+
+from netlab.core.present import human_bytes
 
 MAX_NAME_BYTES = 200
 
@@ -107,6 +110,27 @@ def _walk(real_root: str, segments: list[str]) -> tuple[str, os.stat_result] | N
 def quote(name: str) -> str:
     """A file name as one URL path segment, undecodable bytes included."""
     return urllib.parse.quote(os.fsencode(name), safe="")
+
+
+# Characters a log reader cannot see or that reorder a line (bidi overrides, zero-width, separators).
+_UNSEEN = frozenset({"Cf", "Zl", "Zp", "Co", "Cn", "Cs"})
+
+
+def display_target(target: bytes) -> str:
+    """A request target as a person reads it: percent-escapes decoded (/中文 rather than /%E4%B8%AD%E6%96%87).
+
+    Bytes that are not UTF-8 and characters that would hide or reorder text stay percent-encoded.
+    Control characters come out as they are: the log's printable() shows them as \\xNN.
+    """
+    if b"%" not in target and target.isascii():
+        return target.decode("ascii")
+    text = urllib.parse.unquote_to_bytes(target).decode("utf-8", "surrogateescape")
+    return "".join(
+        urllib.parse.quote(char.encode("utf-8", "surrogateescape"), safe="")
+        if unicodedata.category(char) in _UNSEEN
+        else char
+        for char in text
+    )
 
 
 def display_name(name: str) -> str:
@@ -265,11 +289,16 @@ def listing_html(
         lines.append('<tr><td><a href="../">../</a></td><td></td><td></td></tr>')
     for entry in rows:
         slash = "/" if entry.is_dir else ""
-        size = "" if entry.is_dir else f"{entry.size:,}"
+        # Readable at a glance (50.0 MB); the exact count stays one hover away.
+        size = (
+            "<td></td>"
+            if entry.is_dir
+            else f'<td class="n" title="{entry.size:,} bytes">{human_bytes(entry.size)}</td>'
+        )
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.mtime))
         lines.append(
             f'<tr><td><a href="{quote(entry.name)}{slash}">{display_name(entry.name)}{slash}</a></td>'
-            f'<td class="n">{size}</td><td>{when}</td></tr>'
+            f"{size}<td>{when}</td></tr>"
         )
     lines.append("</table></body></html>")
     return "\n".join(lines)

@@ -4,17 +4,18 @@ validators, keep-alive, uploads, auth, symlinks and nasty file names. Real socke
 from __future__ import annotations
 
 import base64
+import errno
 import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import h11
 import pytest
 
-from netlab.core.events import HttpExchange, Listening
+from netlab.core.events import Error, HttpExchange, Listening
 from netlab.core.present import access_line
 from netlab.http.file_server import FileServer, FileServerConfig
 
@@ -168,13 +169,21 @@ def test_log_lines_cannot_be_forged(served: Served) -> None:
 
 
 @pytest.mark.parametrize(
-    "target", ["//evil.example.com", "/%2fevil.example.com", "//evil.example.com/..//evil.example.com"]
+    ("target", "expected"),
+    [
+        ("//evil.example.com", 301),
+        ("/%2fevil.example.com", 301),
+        ("//evil.example.com/..//evil.example.com", 403),
+    ],
 )
-def test_no_open_redirect(served: Served, target: str) -> None:
+def test_no_open_redirect(served: Served, target: str, expected: int) -> None:
+    """A folder named like a host redirects to itself on this server, never to '//host' elsewhere."""
     status, headers, _ = served.get(target)
-    if status == 301:
-        assert not headers["location"].startswith("//")
+    assert status == expected
+    if expected == 301:
         assert headers["location"] == "/evil.example.com/"
+    else:
+        assert "location" not in headers
 
 
 def test_directory_without_slash_redirects(served: Served) -> None:
@@ -361,10 +370,81 @@ def test_config_refuses_bad_input() -> None:
 
 
 def test_a_missing_folder_is_an_error_at_start(recorder: Recorder) -> None:
-    from netlab.core.events import Error
-
     server = FileServer(FileServerConfig(root="/no/such/folder", port=0), recorder)
     server.run()  # setup fails, so run() returns at once
     error = recorder.wait_for(lambda e: isinstance(e, Error))
     assert error.message == "The folder /no/such/folder does not exist on this machine"  # type: ignore[attr-defined]
     assert server.address is None
+
+
+@pytest.mark.parametrize("served", [{"upload": True, "max_upload_mb": 1}], indirect=True)
+def test_a_refused_upload_is_answered_not_reset(served: Served) -> None:
+    """The client is still sending when the 413 goes out: it must read the 413, never a reset."""
+    for _ in range(3):
+        status, headers, _ = upload(served, [("big.bin", b"x" * (16 * 1024 * 1024))])
+        assert status == 413 and headers["connection"] == "close"
+
+
+def no_hard_links(source: str, target: str) -> None:
+    raise PermissionError(errno.EPERM, "Operation not permitted")  # what link() says on FAT
+
+
+@pytest.mark.parametrize("served", [{"upload": True}], indirect=True)
+def test_uploads_work_where_there_are_no_hard_links(served: Served, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "link", no_hard_links)
+    (served.root / "sub" / "notes.txt").write_bytes(b"old")
+    status, _, _ = upload(served, [("notes.txt", b"new"), ("notes.txt", b"newer")])
+    assert status == 303
+    folder = served.root / "sub"
+    assert (folder / "notes.txt").read_bytes() == b"old"  # never overwritten
+    assert (folder / "notes (1).txt").read_bytes() == b"new"
+    assert (folder / "notes (2).txt").read_bytes() == b"newer"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".netlab-upload")]
+
+
+def disk_full(temporary: str, folder: str, wanted: str) -> str:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def broken(temporary: str, folder: str, wanted: str) -> str:
+    raise RuntimeError("a bug")
+
+
+@pytest.mark.parametrize(
+    ("failure", "status", "logged"),
+    [(disk_full, 507, "No space left on device"), (broken, 500, "Internal error while saving")],
+)
+@pytest.mark.parametrize("served", [{"upload": True}], indirect=True)
+def test_a_failed_save_is_the_servers_fault_and_is_logged(
+    served: Served,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Callable[[str, str, str], str],
+    status: int,
+    logged: str,
+) -> None:
+    monkeypatch.setattr("netlab.http.file_server.store_upload", failure)
+    got, _, body = upload(served, [("notes.txt", b"one")])
+    assert got == status and b"could not be read" not in body
+    error = served.recorder.wait_for(lambda e: isinstance(e, Error))
+    assert logged in error.message  # type: ignore[attr-defined]
+    assert not [p for p in (served.root / "sub").iterdir() if p.name.startswith(".netlab-upload")]
+    assert served.get("/a.txt")[2] == b"hello\n"  # and the server goes on serving
+
+
+@pytest.mark.parametrize("served", [{"upload": True}], indirect=True)
+def test_a_malformed_upload_is_the_clients_fault(served: Served) -> None:
+    body = b"--XyZ\r\nthis is not a part header\r\n\r\n"
+    head = (f"POST /sub/ HTTP/1.1\r\nHost: t\r\nContent-Length: {len(body)}\r\n"
+            "Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n").encode()  # fmt: skip
+    status, _, page = served.raw(head + body)
+    assert status == 400 and b"could not be read" in page
+    assert not served.recorder.of(Error)
+
+
+def test_listing_shows_sizes_a_person_reads(served: Served) -> None:
+    with open(served.root / "video.bin", "wb") as out:
+        out.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, nothing on disk
+    page = served.get("/")[2].decode()
+    assert '<td class="n" title="52,428,800 bytes">50.0 MB</td>' in page
+    assert '<td class="n" title="6 bytes">6 B</td>' in page  # a.txt
+    assert "52,428,800</td>" not in page

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
@@ -58,10 +63,38 @@ def test_share_on_lan_lists_addresses_and_draws_a_qr_code(
     assert tab.host.currentText() == "0.0.0.0" and not tab.host.isEnabled()
     start(qtbot, window, tmp_path)
     assert tab.lan_box.isVisible()
+    # Bound to every address, so the status says so; 127.0.0.1 is only this machine's way in.
+    assert tab.state.text().startswith(f"Serving on every address (0.0.0.0:{tab.url.rsplit(':', 1)[1][:-1]})")
+    qtbot.waitUntil(lambda: "Looking up" not in tab.urls.text(), timeout=WAIT_MS)
     assert tab.qr_choice.count() >= 1
     pixmap = tab.qr.pixmap()
     assert not pixmap.isNull() and pixmap.width() >= 21 * 4
     assert fetch(tab.url).startswith(b"<!DOCTYPE html>")  # the loopback URL works too
+
+
+def test_a_hanging_host_name_lookup_never_blocks_the_window(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = socket.getaddrinfo
+    released = threading.Event()
+    callers: list[threading.Thread] = []
+
+    def hanging(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == socket.gethostname():  # this machine's own name; the test's own fetches pass
+            callers.append(threading.current_thread())
+            released.wait(WAIT_MS / 1000)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging)
+    tab = window.files
+    tab.lan.setChecked(True)
+    start(qtbot, window, tmp_path)
+    qtbot.waitUntil(lambda: bool(callers), timeout=WAIT_MS)
+    assert threading.main_thread() not in callers
+    assert tab.urls.text() == "Looking up this machine's addresses…" and tab.qr_choice.count() == 1
+    assert fetch(tab.url).startswith(b"<!DOCTYPE html>")  # serving while the lookup hangs
+    released.set()
+    qtbot.waitUntil(lambda: "Looking up" not in tab.urls.text(), timeout=WAIT_MS)
 
 
 def test_bad_folder_and_login_are_flagged_at_the_field(qtbot: QtBot, window: MainWindow) -> None:
@@ -87,9 +120,20 @@ def test_uploads_and_login_from_the_tab(qtbot: QtBot, window: MainWindow, tmp_pa
     tab.user.setText("student")
     tab.password.setText("pw")
     url = start(qtbot, window, tmp_path)
-    request = urllib.request.Request(url, headers={"Authorization": "Basic c3R1ZGVudDpwdw=="})
+    login = {"Authorization": "Basic c3R1ZGVudDpwdw=="}
+    request = urllib.request.Request(url, headers=login)
     with urllib.request.urlopen(request, timeout=5) as response:
         assert b'enctype="multipart/form-data"' in response.read()
+    body = (
+        b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="report.txt"\r\n\r\n'
+        b"uploaded from a test\r\n--XyZ--\r\n"
+    )
+    posted = urllib.request.Request(
+        url, data=body, headers={**login, "Content-Type": "multipart/form-data; boundary=XyZ"}
+    )
+    with urllib.request.urlopen(posted, timeout=5) as response:  # follows the 303 back to the listing
+        assert b"report.txt" in response.read()
+    assert (tmp_path / "report.txt").read_bytes() == b"uploaded from a test"
     try:
         fetch(url)
     except urllib.error.HTTPError as refused:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload
 from netlab.core.config import FieldProblem
 from netlab.core.engine import Counters
+from netlab.core.present import human_bytes
 
 W = TypeVar("W", bound=QWidget)
 
@@ -171,17 +172,6 @@ class PayloadEditor(QWidget):
             self._show_error(f"{exc.message}: {exc.hint}")
         else:
             self._show_error("")
-
-
-def human_bytes(count: float) -> str:
-    """1023 B, 1.5 KB, 12.0 MB, 3.2 GB."""
-    if abs(count) < 1024:
-        return f"{count:.0f} B"
-    for unit in ("KB", "MB"):
-        count /= 1024
-        if abs(count) < 1024:
-            return f"{count:.1f} {unit}"
-    return f"{count / 1024:.1f} GB"
 
 
 class CountersBar(QLabel):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Slot
+from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -43,14 +45,21 @@ def qr_pixmap(text: str) -> QPixmap:
 
 
 class FileServerTab(EnginePanel):
-    """Pick a folder, serve it, watch every request; share on the LAN with a QR code."""
+    """Pick a folder, serve it, watch every request; share on the LAN with a QR code.
 
+    Signals:
+        addresses_found(int, list): a lookup of this machine's addresses ended; the lookup's number
+            (stale ones are ignored) and the share URLs.
+    """
+
+    addresses_found = Signal(int, list)
     runner: EngineRunner[FileServer] | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("fileTab")
         self.url = ""
+        self._lookup = 0  # which address lookup the LAN box waits for
         defaults = FileServerConfig()
         self.folder = named(QLineEdit(os.getcwd()), "fileFolder", "Folder to share")
         self.browse = named(QPushButton("Choose…"), "fileBrowse", "Choose the folder to share")
@@ -150,6 +159,7 @@ class FileServerTab(EnginePanel):
         self.stop_button.clicked.connect(self.stop)
         self.open_button.clicked.connect(self._on_open_clicked)
         self.qr_choice.currentTextChanged.connect(self._on_qr_choice_changed)
+        self.addresses_found.connect(self._on_addresses_found)
         self.log.problem.connect(self.status)
         self.max_upload.setEnabled(False)
         self.set_running(False)
@@ -207,6 +217,7 @@ class FileServerTab(EnginePanel):
         self.open_button.setEnabled(running and bool(self.url))
         if not running:
             self.url = ""
+            self._lookup += 1  # a lookup still under way belongs to a server that is gone
             self.lan_box.hide()
 
     def on_events(self, events: list[Event]) -> None:
@@ -220,18 +231,43 @@ class FileServerTab(EnginePanel):
         wildcard = event.host in ("0.0.0.0", "::")
         host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(event.host, event.host)  # a wildcard is no URL
         self.url = f"http://{format_address((host, event.port))}/"
-        self.state.setText(f'Serving on <a href="{self.url}">{self.url}</a>')
-        self.status.emit(f"Serving {self.folder.text()} on {self.url}")
+        link = f'<a href="{self.url}">{self.url}</a>'
+        if wildcard:  # say what is bound; the link is only how this machine reaches it
+            bound = format_address((event.host, event.port))
+            self.state.setText(f"Serving on every address ({bound}); on this machine: {link}")
+            self.status.emit(f"Serving {self.folder.text()} on every address, port {event.port}")
+        else:
+            self.state.setText(f"Serving on {link}")
+            self.status.emit(f"Serving {self.folder.text()} on {self.url}")
         self.open_button.setEnabled(True)
-        urls = share_urls(event.port) if wildcard else []
         self.lan_box.setVisible(wildcard)
         if wildcard:
-            if urls:
-                self.urls.setText("<br>".join(f'<a href="{u}">{u}</a>' for u in urls))
-            else:
-                self.urls.setText("This machine has no network address besides loopback.")
+            self.urls.setText("Looking up this machine's addresses…")
             self.qr_choice.clear()
-            self.qr_choice.addItems(urls or [self.url])
+            self.qr_choice.addItem(self.url)
+            self._lookup += 1
+            # The host-name lookup can take seconds (or hang) on a badly set-up network: never here.
+            lookup = threading.Thread(
+                target=self._look_up_addresses, args=(self._lookup, event.port), daemon=True
+            )
+            lookup.start()
+
+    def _look_up_addresses(self, lookup: int, port: int) -> None:
+        """On a thread of its own; the answer comes back to the GUI thread as a queued signal."""
+        urls = share_urls(port)
+        with contextlib.suppress(RuntimeError):  # the tab (and its signal) is gone: nobody is waiting
+            self.addresses_found.emit(lookup, urls)
+
+    @Slot(int, list)
+    def _on_addresses_found(self, lookup: int, urls: list[str]) -> None:
+        if lookup != self._lookup:
+            return
+        if urls:
+            self.urls.setText("<br>".join(f'<a href="{u}">{u}</a>' for u in urls))
+        else:
+            self.urls.setText("This machine has no network address besides loopback.")
+        self.qr_choice.clear()
+        self.qr_choice.addItems(urls or [self.url])
 
     @Slot(str)
     def _on_qr_choice_changed(self, url: str) -> None:
