@@ -59,9 +59,9 @@ class Rule:
             problems.append(FieldProblem("reply", f"Reply '{self.reply}': {exc.message}", exc.hint))
         raise_if(problems)
 
-    def reply_bytes(self, *, peer: str, counter: int, encoding: str) -> bytes:
+    def reply_bytes(self, *, peer: str, counter: int, encoding: str, now: float | None = None) -> bytes:
         """The reply with macros filled in and escapes such as \\r\\n read; unencodable text is replaced."""
-        text = fill_macros(self.reply, peer=peer, counter=counter)
+        text = fill_macros(self.reply, peer=peer, counter=counter, now=now)
         return encode_text(text.encode(encoding, "replace").decode(encoding), encoding, escapes=True)
 
     def matches(self, message: str) -> bool:

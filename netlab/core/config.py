@@ -83,10 +83,16 @@ def range_problems(value: float, low: float, high: float, field: str, what: str)
 
 
 def encoding_problems(encoding: str, field: str = "encoding") -> list[FieldProblem]:
-    """An encoding Python does not know (checked by name only, so it holds on any machine)."""
+    """An encoding Python does not know (checked by name only, so it holds on any machine).
+
+    Codecs such as 'hex' or 'rot13' are known to Python but turn bytes into bytes or text into text;
+    bytes.decode() refuses them with LookupError, so they are refused here too.
+    """
     try:
-        codecs.lookup(encoding)
-    except LookupError:
+        known = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        known = None
+    if known is None or not getattr(known, "_is_text_encoding", True):
         return [FieldProblem(field, f"Unknown encoding '{encoding}'", "choose one such as utf-8 or latin-1")]
     return []
 

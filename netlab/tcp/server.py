@@ -7,14 +7,21 @@ import ssl
 import time
 from collections.abc import Callable
 
-from netlab.core.autoreply import first_match
-from netlab.core.codec import decode_lossless
 from netlab.core.config import Family, format_address
 from netlab.core.errors import NetLabError, explain
 from netlab.core.events import Error, Info, Listening, SocketCall
+from netlab.core.responder import Reply, Responder
 from netlab.core.tls import server_context
 from netlab.tcp.config import ServerMode, TcpServerConfig
 from netlab.tcp.stream import ConnectionInfo, Stream, StreamEngine, family_name
+
+# What each mode answers to received bytes; chat relays instead, daytime and banner also talk first.
+_REPLIES = {
+    ServerMode.ECHO: Reply.ECHO,
+    ServerMode.BANNER: Reply.ECHO,
+    ServerMode.UPPER: Reply.UPPER,
+    ServerMode.RULES: Reply.RULES,
+}
 
 
 def daytime_text(now: float | None = None) -> bytes:
@@ -38,7 +45,12 @@ class TcpServer(StreamEngine):
         self._tls: ssl.SSLContext | None = None
         self._clients: dict[int, Stream] = {}
         self._next_conn = 1
-        self._replies = 0
+        self.responder = Responder(
+            _REPLIES.get(config.mode, Reply.NONE),
+            rules=config.rules,
+            quit_words=config.quit_words,
+            encoding=config.encoding,
+        )
 
     # ------------------------------------------------------------------ thread-safe commands
     def send(self, conn: int | None, data: bytes) -> None:
@@ -167,25 +179,13 @@ class TcpServer(StreamEngine):
         self._clients.pop(stream.conn, None)
 
     def stream_data(self, stream: Stream, data: bytes) -> None:
-        config = self.config
-        if config.quit_words:
-            word = decode_lossless(data, config.encoding).strip()
-            if any(word.lower() == quit.lower() for quit in config.quit_words):
-                stream.close(f"the client sent the quit word '{word}'")
-                return
-        mode = config.mode
-        if mode in (ServerMode.ECHO, ServerMode.BANNER):
-            stream.write(data)
-        elif mode is ServerMode.UPPER:
-            stream.write(data.upper())
-        elif mode is ServerMode.CHAT:
+        answer = self.responder.respond(data, peer=stream.peer)
+        if answer.close:
+            stream.close(f"the client sent the quit word '{answer.quit_word}'")
+        elif answer.reply:
+            stream.write(answer.reply)
+        elif self.config.mode is ServerMode.CHAT:
             line = f"[{stream.peer}] ".encode() + data
             for other in list(self._clients.values()):
                 if other is not stream:
                     other.write(line, droppable=True)
-        elif mode is ServerMode.RULES:
-            rule = first_match(config.rules, decode_lossless(data, config.encoding))
-            if rule is not None:
-                self._replies += 1
-                reply = rule.reply_bytes(peer=stream.peer, counter=self._replies, encoding=config.encoding)
-                stream.write(reply)

@@ -43,10 +43,12 @@ def test_udp_recv_prints_each_datagram_echoes_and_exits_0(stop: signal.Signals) 
 
 
 def test_udp_recv_ipv6() -> None:
-    process, port = start_receiver("--ipv6", first_line="listening on [::1]:")
+    process, port = start_receiver("--ipv6", "--echo", first_line="listening on [::1]:")
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as peer:
+            peer.settimeout(WAIT)
             peer.sendto(b"six", ("::1", port))
+            peer.recvfrom(100)  # the echo: the receiver has read it, so SIGTERM cannot come first
     finally:
         process.send_signal(signal.SIGTERM)
         out, _ = process.communicate(timeout=WAIT)
