@@ -46,6 +46,9 @@ class DatagramEngine(Engine):
         self._addresses: dict[int, Any] = {}  # conn -> peer address, for replies
         self._streams: dict[tuple[int, int], SequenceStats] = {}  # (conn, run) -> stats
         self._reported: dict[tuple[int, int], int] = {}
+        self._buffer = bytearray(RECV_SIZE)
+        self._view = memoryview(self._buffer)
+        self.answers = True  # False: datagram_received() has nothing to do, so the hot path skips it
 
     # ------------------------------------------------------------------ thread-safe
     def peer_address(self, conn: int) -> Any:
@@ -94,24 +97,33 @@ class DatagramEngine(Engine):
         self.loop.call_later(REPORT_INTERVAL, self._report)
 
     def _on_readable(self, _mask: int) -> None:
+        # The hot path: up to READ_BATCH datagrams per wake-up. recvfrom_into a reused buffer and one
+        # copy is twice as fast as recvfrom(65535), which allocates 64 KiB per call and shrinks it.
         sock = self.sock
         assert sock is not None
         emit, source, received = self.emit, self.source, Direction.RECEIVED
-        for _ in range(READ_BATCH):
-            try:
-                data, address = sock.recvfrom(RECV_SIZE)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                self._fail(exc, "recvfrom", *self._target())
-                return
-            conn, peer = self._conn_of(address)
-            self.messages_in += 1
-            self.bytes_in += len(data)
-            emit(Data(source=source, conn=conn, peer=peer, direction=received, data=data))
-            if data[:4] == b"NLSQ":
-                self._note_stamp(conn, data)
-            self.datagram_received(data, address, conn, peer)
+        view, recv_into, conns = self._view, sock.recvfrom_into, self._conns
+        answers = self.answers
+        count = size = 0
+        try:
+            for _ in range(READ_BATCH):
+                length, address = recv_into(self._buffer)
+                data = bytes(view[:length])
+                known = conns.get(address) or self._conn_of(address)
+                count += 1
+                size += length
+                emit(Data(source=source, conn=known[0], peer=known[1], direction=received, data=data))
+                if data.startswith(b"NLSQ"):
+                    self._note_stamp(known[0], data)
+                if answers:
+                    self.datagram_received(data, address, known[0], known[1])
+        except BlockingIOError:
+            pass
+        except OSError as exc:
+            self._fail(exc, "recvfrom", *self._target())
+        finally:
+            self.messages_in += count
+            self.bytes_in += size
 
     def _note_stamp(self, conn: int, data: bytes) -> None:
         stamp = read_stamp(data)

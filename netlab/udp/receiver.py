@@ -28,6 +28,7 @@ class UdpReceiver(DatagramEngine):
         self.config = config
         self._replies = 0
         self._quiet: set[int] = set()  # peers that sent a quit word: no more replies to them
+        self.answers = config.mode is not ReceiverMode.LOG or bool(config.quit_words)
 
     # ------------------------------------------------------------------ thread-safe commands
     def reply(self, conn: int, data: bytes) -> None:
