@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 from dataclasses import dataclass
 from enum import Enum
 
-from netlab.core.codec import CodecError, encode_text
+from netlab.core.codec import CodecError
 from netlab.core.config import FieldProblem, coerce_enum, raise_if
+from netlab.core.variables import VARIABLES, fill
 
 
 class MatchKind(str, Enum):
@@ -20,7 +20,8 @@ class MatchKind(str, Enum):
     REGEX = "regex"
 
 
-MACROS = ("{date}", "{time}", "{counter}", "{peer}")
+# The payload variables every send box knows fill in replies too (netlab/core/variables.py).
+MACROS = tuple("{" + name + "}" for name in VARIABLES)
 
 
 @functools.lru_cache(maxsize=256)
@@ -54,15 +55,16 @@ class Rule:
                     )
                 )
         try:
-            encode_text(self.reply, escapes=True)
+            fill(self.reply, counter=1, escapes=True)
         except CodecError as exc:
             problems.append(FieldProblem("reply", f"Reply '{self.reply}': {exc.message}", exc.hint))
         raise_if(problems)
 
     def reply_bytes(self, *, peer: str, counter: int, encoding: str, now: float | None = None) -> bytes:
         """The reply with macros filled in and escapes such as \\r\\n read; unencodable text is replaced."""
-        text = fill_macros(self.reply, peer=peer, counter=counter, now=now)
-        return encode_text(text.encode(encoding, "replace").decode(encoding), encoding, escapes=True)
+        return fill(
+            self.reply, counter=counter, peer=peer, encoding=encoding, escapes=True, now=now, lenient=True
+        )
 
     def matches(self, message: str) -> bool:
         """Exact, starts-with and ends-with ignore a trailing line ending, as typed lines carry one."""
@@ -76,17 +78,6 @@ class Rule:
         if self.match is MatchKind.ENDS_WITH:
             return line.endswith(self.pattern)
         return compiled(self.pattern).search(message) is not None
-
-
-def fill_macros(reply: str, *, peer: str, counter: int, now: float | None = None) -> str:
-    """{date} -> 2026-11-21, {time} -> 08:47:31, {counter} -> replies so far, {peer} -> host:port."""
-    moment = time.localtime(now)
-    return (
-        reply.replace("{date}", time.strftime("%Y-%m-%d", moment))
-        .replace("{time}", time.strftime("%H:%M:%S", moment))
-        .replace("{counter}", str(counter))
-        .replace("{peer}", peer)
-    )
 
 
 def first_match(rules: tuple[Rule, ...], message: str) -> Rule | None:

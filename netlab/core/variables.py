@@ -151,14 +151,17 @@ class Expander:
         escapes: bool = False,
         eol: LineEnding = LineEnding.NONE,
         peer: str = "",
+        lenient: bool = False,
     ) -> bytes:
-        """The bytes of one send; counts it. Raises CodecError if literal text can't be encoded."""
+        """The bytes of one send; counts it. Raises CodecError if literal text can't be encoded,
+        unless lenient, when such characters become the encoding's replacement character."""
         self.sends += 1
         now = time.localtime(self._clock)
         out = bytearray()
         for piece in pieces:
             if isinstance(piece, Literal):
-                out += encode_text(piece.text, encoding, escapes=escapes)
+                text = piece.text.encode(encoding, "replace").decode(encoding) if lenient else piece.text
+                out += encode_text(text, encoding, escapes=escapes)
             elif piece.name == "hex":
                 out += parse_hex(piece.arg)
             else:
@@ -177,6 +180,25 @@ class Expander:
         if name == "random":
             return "".join(self._rng.choices("0123456789", k=int(piece.arg)))
         return peer
+
+
+def fill(
+    template: str,
+    *,
+    counter: int,
+    peer: str = "",
+    encoding: str = "utf-8",
+    escapes: bool = False,
+    now: float | None = None,
+    lenient: bool = False,
+) -> bytes:
+    """One rendering with a counter kept elsewhere (an auto-reply counts its own replies).
+
+    now pins {time} and {date} (tests); raises VariableError or CodecError in plain words.
+    """
+    expander = Expander(clock=now)
+    expander.sends = counter - 1
+    return expander.render(parse(template), encoding=encoding, escapes=escapes, peer=peer, lenient=lenient)
 
 
 def has_variables(template: str) -> bool:

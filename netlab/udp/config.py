@@ -17,6 +17,7 @@ from netlab.core.config import (
     raise_if,
     range_problems,
 )
+from netlab.core.responder import Reply
 from netlab.udp.failures import MAX_IPV6_PAYLOAD
 
 
@@ -27,6 +28,11 @@ class ReceiverMode(str, Enum):
     ECHO = "echo"
     UPPER = "upper"
     RULES = "rules"
+
+    @property
+    def reply(self) -> Reply:
+        """How the shared responder answers in this mode."""
+        return Reply.NONE if self is ReceiverMode.LOG else Reply(self.value)
 
     @property
     def label(self) -> str:

@@ -6,10 +6,9 @@ import socket
 import struct
 from typing import Any
 
-from netlab.core.autoreply import first_match
-from netlab.core.codec import decode_lossless
 from netlab.core.config import Family, format_address
 from netlab.core.events import Error, Info, Listening, Sink
+from netlab.core.responder import Responder
 from netlab.udp.config import ReceiverMode, UdpReceiverConfig
 from netlab.udp.datagram import DatagramEngine, family_name
 from netlab.udp.interfaces import find
@@ -26,7 +25,9 @@ class UdpReceiver(DatagramEngine):
     def __init__(self, config: UdpReceiverConfig, sink: Sink) -> None:
         super().__init__(sink, trace=config.trace, encoding=config.encoding)
         self.config = config
-        self._replies = 0
+        self.responder = Responder(
+            config.mode.reply, rules=config.rules, quit_words=config.quit_words, encoding=config.encoding
+        )
         self._quiet: set[int] = set()  # peers that sent a quit word: no more replies to them
         self.answers = config.mode is not ReceiverMode.LOG or bool(config.quit_words)
 
@@ -132,34 +133,23 @@ class UdpReceiver(DatagramEngine):
         return True
 
     def datagram_received(self, data: bytes, address: Any, conn: int, peer: str) -> None:
-        config = self.config
-        mode = config.mode
-        if mode is ReceiverMode.LOG or conn in self._quiet:
+        if conn in self._quiet:
             return
-        if config.quit_words:
-            word = decode_lossless(data, config.encoding).strip()
-            if any(word.lower() == quit.lower() for quit in config.quit_words):
-                self._quiet.add(conn)
-                self.emit(
-                    Info(
-                        source=self.source,
-                        conn=conn,
-                        peer=peer,
-                        text=f"{peer} sent the quit word '{word}': no more replies to it "
-                        "(UDP has no connection to close)",
-                    )
+        answer = self.responder.respond(data, peer=peer)
+        if answer.close:
+            # UDP has no connection to close: "quit" means this receiver stops answering that peer.
+            self._quiet.add(conn)
+            self.emit(
+                Info(
+                    source=self.source,
+                    conn=conn,
+                    peer=peer,
+                    text=f"{peer} sent the quit word '{answer.quit_word}': no more replies to it "
+                    "(UDP has no connection to close)",
                 )
-                return
-        if mode is ReceiverMode.ECHO:
-            self.send_datagram(data, address, conn, peer)
-        elif mode is ReceiverMode.UPPER:
-            self.send_datagram(data.upper(), address, conn, peer)
-        else:
-            rule = first_match(config.rules, decode_lossless(data, config.encoding))
-            if rule is not None:
-                self._replies += 1
-                reply = rule.reply_bytes(peer=peer, counter=self._replies, encoding=config.encoding)
-                self.send_datagram(reply, address, conn, peer)
+            )
+        elif answer.reply:
+            self.send_datagram(answer.reply, address, conn, peer)
 
     def _reply(self, conn: int, data: bytes) -> None:
         address = self._addresses.get(conn)

@@ -151,3 +151,15 @@ def test_parse_never_fails_other_than_with_a_variable_error(text: str) -> None:
 @given(st.text().filter(lambda t: "{" not in t and "}" not in t))
 def test_text_without_braces_is_one_literal(text: str) -> None:
     assert parse(text) == ((Literal(text),) if text else ())
+
+
+def test_auto_reply_rules_fill_in_the_same_variables() -> None:
+    from netlab.core.autoreply import MatchKind, Rule
+    from netlab.core.config import ConfigError
+
+    rule = Rule(MatchKind.EXACT, "ping", r"pong {counter:3} {hex:2a}\n")
+    assert rule.reply_bytes(peer="p", counter=7, encoding="utf-8") == b"pong 007 *\n"
+    with pytest.raises(ConfigError) as caught:
+        Rule(MatchKind.EXACT, "ping", "pong {nope}")
+    assert caught.value.problems[0].field == "reply"
+    assert "is not a variable" in caught.value.problems[0].message
