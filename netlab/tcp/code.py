@@ -1,0 +1,514 @@
+"""TCP configs as runnable textbook Python: a socket server (or socketserver), and a create_connection client.
+
+Each program does what NetLab's engine does with the same config, step by step, with a comment per
+socket call. The tests run every program as printed against NetLab's own engine and compare the bytes.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from netlab import __version__
+from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, encode_text
+from netlab.core.config import Family
+from netlab.core.sendbox import SendBox
+from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig
+
+READ_SIZE = 4096
+REPLY_WAIT_S = 2.0  # how long the client program listens after its last send
+
+
+class Flavour(str, Enum):
+    """Which way the server program is written."""
+
+    SOCKET = "socket"  # socket(), bind(), listen(), accept() in a loop, a thread per client
+    SOCKETSERVER = "socketserver"  # the stdlib's socketserver.ThreadingTCPServer does the loop
+
+
+_MODE_STORY = {
+    ServerMode.ECHO: "sends every byte back to the client that sent it",
+    ServerMode.UPPER: "sends every byte back, ASCII letters in upper case",
+    ServerMode.DAYTIME: "sends the date and time to each client, then closes (RFC 867)",
+    ServerMode.BANNER: "greets each client with a banner, then echoes",
+    ServerMode.CHAT: "relays what each client sends to every other client",
+    ServerMode.DISCARD: "reads and drops everything (RFC 863)",
+    ServerMode.MANUAL: "prints what clients send; lines you type are sent to every client",
+    ServerMode.RULES: "answers messages that match auto-reply rules",
+}
+
+
+def program(
+    config: TcpServerConfig | TcpClientConfig,
+    send: SendBox | None = None,
+    flavour: Flavour = Flavour.SOCKET,
+) -> str:
+    """The program for a server config (in the chosen flavour) or a client config (sending `send`)."""
+    if isinstance(config, TcpServerConfig):
+        return server_program(config, flavour)
+    return client_program(config, send or SendBox())
+
+
+# ---------------------------------------------------------------------- server
+
+
+def server_program(config: TcpServerConfig, flavour: Flavour = Flavour.SOCKET) -> str:
+    mode = config.mode
+    ipv6 = config.family in (Family.IPV6, Family.DUAL)
+    host = config.host.strip("[]")
+    if config.family is Family.DUAL and host in ("", "0.0.0.0"):
+        host = "::"
+    uses_encoding = mode in (ServerMode.BANNER, ServerMode.RULES, ServerMode.MANUAL) or config.quit_words
+    imports = {"socket", "threading"}
+    if flavour is Flavour.SOCKETSERVER:
+        imports.add("socketserver")
+    if config.tls is not None:
+        imports.add("ssl")
+    if mode in (ServerMode.DAYTIME, ServerMode.RULES):
+        imports.add("time")
+    if mode is ServerMode.RULES and any(rule.match is MatchKind.REGEX for rule in config.rules):
+        imports.add("re")
+    if mode is ServerMode.MANUAL:
+        imports.add("sys")
+
+    out = [
+        f'"""A TCP server that {_MODE_STORY[mode]}.',
+        "",
+        f"Written by NetLab {__version__} from the server's settings; run it with python3 and stop it",
+        "with Ctrl+C. It serves each client on its own thread, as textbooks do (NetLab uses one thread).",
+        '"""',
+        "",
+        *(f"import {name}" for name in sorted(imports)),
+        "",
+        f"HOST = {host!r}",
+        f"PORT = {config.port}{'  # 0: the kernel picks a free port' if config.port == 0 else ''}",
+    ]
+    if uses_encoding:
+        out.append(f"ENCODING = {config.encoding!r}  # how text becomes bytes and back")
+    if config.quit_words:
+        words = tuple(word.lower() for word in config.quit_words)
+        out.append(f"QUIT_WORDS = {words!r}  # a client that sends one of these is closed")
+    if mode is ServerMode.BANNER and config.banner:
+        out.append(f"BANNER = {config.banner!r}")
+    out += _tls_server_setup(config)
+    out += _mode_globals(config)
+    out += ["", "", *_format_address(), "", "", *_serve_client(config)]
+    if flavour is Flavour.SOCKET:
+        out += ["", "", *_socket_main(config, ipv6)]
+    else:
+        out += ["", "", *_socketserver_main(config, ipv6)]
+    if mode is ServerMode.MANUAL:
+        out += ["", "", *_keyboard()]
+    out += ["", "", 'if __name__ == "__main__":', "    main()", ""]
+    return "\n".join(out)
+
+
+def _tls_server_setup(config: TcpServerConfig) -> list[str]:
+    tls = config.tls
+    if tls is None:
+        return []
+    if tls.self_signed:
+        cert, key = "cert.pem", "key.pem"
+        note = [
+            "# NetLab makes a self-signed certificate for you. Make one for this program with:",
+            "#   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \\",
+            '#     -subj "/CN=localhost" -keyout key.pem -out cert.pem',
+        ]
+    else:
+        cert, key = tls.cert_file, tls.key_file
+        note = []
+    return [
+        "",
+        *note,
+        f"CERT_FILE = {cert!r}",
+        f"KEY_FILE = {key!r}",
+        "# TLS: the server proves who it is with a certificate and the private key that belongs to it.",
+        "CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)",
+        "CONTEXT.load_cert_chain(CERT_FILE, KEY_FILE)",
+    ]
+
+
+def _mode_globals(config: TcpServerConfig) -> list[str]:
+    if config.mode is ServerMode.CHAT or config.mode is ServerMode.MANUAL:
+        return [
+            "",
+            "clients: set[socket.socket] = set()  # every connected client, for sending to all",
+            "clients_lock = threading.Lock()  # client threads add and remove themselves",
+        ]
+    if config.mode is not ServerMode.RULES:
+        return []
+    out = [
+        "",
+        "# Auto-reply rules, first match wins: (how to match, pattern, reply).",
+        "# Replies are bytes already in ENCODING; {date} {time} {counter} {peer} are filled in per reply.",
+        "RULES = [",
+    ]
+    for rule in config.rules:
+        out.append(
+            f"    ({rule.match.value!r}, {rule.pattern!r}, {_reply_template(rule, config.encoding)!r}),"
+        )
+    out += [
+        "]",
+        "replies = 0  # replies sent so far, by every client together: {counter}",
+        "replies_lock = threading.Lock()",
+        "",
+        "",
+        "def matches(kind: str, pattern: str, message: str) -> bool:",
+        "    # Typed lines carry a line ending: exact, starts-with and ends-with ignore it.",
+        '    line = message.rstrip("\\r\\n")',
+        '    if kind == "exact":',
+        "        return line == pattern",
+        '    if kind == "contains":',
+        "        return pattern in message",
+        '    if kind == "starts with":',
+        "        return line.startswith(pattern)",
+        '    if kind == "ends with":',
+        "        return line.endswith(pattern)",
+        "    return re.search(pattern, message) is not None  # regex",
+        "",
+        "",
+        "def reply_for(message: str, peer: str) -> bytes | None:",
+        '    """The first matching rule\'s reply with its macros filled in, or None."""',
+        "    global replies",
+        "    for kind, pattern, reply in RULES:",
+        "        if matches(kind, pattern, message):",
+        "            with replies_lock:",
+        "                replies += 1",
+        "                counter = replies",
+        "            now = time.localtime()",
+        "            for macro, value in (",
+        '                ("{date}", time.strftime("%Y-%m-%d", now)),',
+        '                ("{time}", time.strftime("%H:%M:%S", now)),',
+        '                ("{counter}", str(counter)),',
+        '                ("{peer}", peer),',
+        "            ):",
+        "                reply = reply.replace(macro.encode(ENCODING), value.encode(ENCODING))",
+        "            return reply",
+        "    return None",
+    ]
+    return out
+
+
+def _reply_template(rule: Rule, encoding: str) -> bytes:
+    """The reply as NetLab sends it (escapes read, unencodable text as '?'), macros left in place."""
+    text = rule.reply.encode(encoding, "replace").decode(encoding)
+    return encode_text(text, encoding, escapes=True)
+
+
+def _format_address() -> list[str]:
+    return [
+        "def format_address(address: tuple) -> str:",
+        '    """(\'127.0.0.1\', 5000) -> 127.0.0.1:5000; (\'::1\', 5000, 0, 0) -> [::1]:5000."""',
+        "    host, port = address[0], address[1]",
+        '    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"',
+    ]
+
+
+def _serve_client(config: TcpServerConfig) -> list[str]:
+    """The body every flavour shares: one client, from accept() to close()."""
+    mode = config.mode
+    out = [
+        "def serve_client(conn: socket.socket, address: tuple) -> None:",
+        '    """Serve one client until it closes its side, on this client\'s own thread."""',
+        "    peer = format_address(address)",
+    ]
+    if config.tls is not None:
+        out += [
+            "    try:",
+            "        # The TLS handshake, on this thread so a slow client cannot hold up accept().",
+            "        conn = CONTEXT.wrap_socket(conn, server_side=True)",
+            "    except (ssl.SSLError, OSError) as exc:",
+            '        print(f"{peer}: TLS handshake failed ({exc})", flush=True)',
+            "        conn.close()",
+            "        return",
+        ]
+    if mode in (ServerMode.CHAT, ServerMode.MANUAL):
+        out += ["    with clients_lock:", "        clients.add(conn)"]
+    out.append('    print(f"{peer} connected", flush=True)')
+    if mode is ServerMode.DAYTIME:
+        out += [
+            "    with conn:",
+            '        now = time.strftime("%A, %B %d, %Y %H:%M:%S %Z\\r\\n", time.localtime())',
+            "        conn.sendall(now.encode())  # sendall() loops until the kernel has taken every byte",
+            "    # Leaving the with block calls close(): the client's recv() returns b'' (our FIN).",
+            '    print(f"{peer}: daytime sent, closed", flush=True)',
+        ]
+        return out
+    out.append("    with conn:")
+    if mode is ServerMode.BANNER:
+        if not config.banner:
+            out.append("        host, port = conn.getsockname()[:2]")
+        banner = "BANNER" if config.banner else 'f"Welcome from {host}:{port}\\r\\n"'
+        out.append(f'        conn.sendall({banner}.encode(ENCODING, "replace"))  # greet first')
+    out += [
+        "        while True:",
+        f"            data = conn.recv({READ_SIZE})  # blocks until bytes arrive",
+        "            if not data:",
+        "                # recv() returned b'': the client closed its side (FIN).",
+        '                print(f"{peer} closed its side", flush=True)',
+        "                break",
+        '            print(f"{peer} sent {data!r}", flush=True)',
+    ]
+    if config.quit_words:
+        out += [
+            '            word = data.decode(ENCODING, "backslashreplace").strip().lower()',
+            "            if word in QUIT_WORDS:",
+            '                print(f"{peer} sent the quit word {word!r}: closing", flush=True)',
+            "                break",
+        ]
+    out += _respond(mode)
+    if mode in (ServerMode.CHAT, ServerMode.MANUAL):
+        out += ["    with clients_lock:", "        clients.discard(conn)"]
+    out.append("    # Leaving the with block called close(): the kernel sends our FIN.")
+    return out
+
+
+def _respond(mode: ServerMode) -> list[str]:
+    pad = " " * 12
+    if mode in (ServerMode.ECHO, ServerMode.BANNER):
+        return [pad + "conn.sendall(data)  # echo: every byte goes back"]
+    if mode is ServerMode.UPPER:
+        return [pad + "conn.sendall(data.upper())  # bytes.upper() changes ASCII letters only"]
+    if mode is ServerMode.CHAT:
+        return [
+            pad + 'line = f"[{peer}] ".encode() + data',
+            pad + "with clients_lock:",
+            pad + "    others = [other for other in clients if other is not conn]",
+            pad + "for other in others:",
+            pad + "    try:",
+            pad + "        other.sendall(line)",
+            pad + "    except OSError:",
+            pad + "        pass  # that client is leaving; its own thread cleans up",
+        ]
+    if mode is ServerMode.RULES:
+        return [
+            pad + 'reply = reply_for(data.decode(ENCODING, "backslashreplace"), peer)',
+            pad + "if reply is not None:",
+            pad + "    conn.sendall(reply)",
+        ]
+    if mode is ServerMode.DISCARD:
+        return [pad + "# discard: the bytes are read and dropped"]
+    return [pad + "# manual: nothing is sent back; what you type is (see keyboard())"]
+
+
+def _socket_main(config: TcpServerConfig, ipv6: bool) -> list[str]:
+    family = "AF_INET6" if ipv6 else "AF_INET"
+    out = [
+        "def main() -> None:",
+        f"    # socket(): an {'IPv6' if ipv6 else 'IPv4'} TCP socket; this one will listen.",
+        f"    server = socket.socket(socket.{family}, socket.SOCK_STREAM)",
+    ]
+    if config.reuse_addr:
+        out += [
+            "    # setsockopt(SO_REUSEADDR): bind even while old connections on the port are in TIME_WAIT.",
+            "    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+        ]
+    if ipv6:
+        v6only = 0 if config.family is Family.DUAL else 1
+        story = "also take IPv4 clients (dual-stack)" if v6only == 0 else "take IPv6 clients only"
+        out += [
+            f"    # setsockopt(IPV6_V6ONLY, {v6only}): {story}.",
+            f"    server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, {v6only})",
+        ]
+    out += [
+        "    # bind(): claim the address and port.",
+        "    server.bind((HOST, PORT))",
+        f"    # listen({config.backlog}): the kernel now completes handshakes for us, queueing up to",
+        f"    # {config.backlog} clients that accept() has not taken yet.",
+        f"    server.listen({config.backlog})",
+        '    print(f"listening on {format_address(server.getsockname())}", flush=True)',
+    ]
+    if config.mode is ServerMode.MANUAL:
+        out.append("    threading.Thread(target=keyboard, daemon=True).start()")
+    out += [
+        "    with server:",
+        "        while True:",
+        "            # accept(): wait for the next client. Each gets a new socket; this one keeps listening.",
+        "            conn, address = server.accept()",
+        "            threading.Thread(target=serve_client, args=(conn, address), daemon=True).start()",
+    ]
+    return out
+
+
+def _socketserver_main(config: TcpServerConfig, ipv6: bool) -> list[str]:
+    out = [
+        "class Handler(socketserver.BaseRequestHandler):",
+        '    """socketserver calls handle() on a new thread for every client it accepts."""',
+        "",
+        "    def handle(self) -> None:",
+        "        serve_client(self.request, self.client_address)",
+        "",
+        "",
+        "class Server(socketserver.ThreadingTCPServer):",
+        '    """socket(), bind() and listen() happen in the constructor; serve_forever() runs accept()."""',
+        "",
+        f"    address_family = socket.{'AF_INET6' if ipv6 else 'AF_INET'}",
+        f"    allow_reuse_address = {config.reuse_addr}  # SO_REUSEADDR",
+        f"    request_queue_size = {config.backlog}  # the listen() backlog",
+        "    daemon_threads = True  # Ctrl+C does not wait for clients",
+    ]
+    if ipv6:
+        v6only = 0 if config.family is Family.DUAL else 1
+        out += [
+            "",
+            "    def server_bind(self) -> None:",
+            f"        self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, {v6only})",
+            "        super().server_bind()",
+        ]
+    out += [
+        "",
+        "",
+        "def main() -> None:",
+        "    with Server((HOST, PORT), Handler) as server:",
+        '        print(f"listening on {format_address(server.server_address)}", flush=True)',
+    ]
+    if config.mode is ServerMode.MANUAL:
+        out.append("        threading.Thread(target=keyboard, daemon=True).start()")
+    out.append("        server.serve_forever()")
+    return out
+
+
+def _keyboard() -> list[str]:
+    return [
+        "def keyboard() -> None:",
+        '    """Manual mode: every line you type goes to every client (NetLab has a send box for this)."""',
+        "    for line in sys.stdin:",
+        "        with clients_lock:",
+        "            targets = list(clients)",
+        "        for conn in targets:",
+        "            conn.sendall(line.encode(ENCODING))",
+    ]
+
+
+# ---------------------------------------------------------------------- client
+
+
+def _payload_lines(payload: Payload) -> list[str]:
+    """DATA, written the way a person would: text.encode(), bytes.fromhex(), or a file's bytes."""
+    if payload.kind is PayloadKind.FILE:
+        return [
+            f"PATH = {payload.text!r}",
+            "with open(PATH, 'rb') as source:  # the file is sent as it is, byte for byte",
+            "    DATA = source.read()",
+        ]
+    try:
+        data = payload.to_bytes() if payload.text else b""
+    except CodecError as exc:
+        return [f"# The send box does not make bytes yet ({exc.message}): nothing is sent.", 'DATA = b""']
+    if payload.kind is PayloadKind.HEX:
+        return [f"DATA = bytes.fromhex({data.hex(' ')!r})"]
+    if payload.escapes or not payload.text:
+        what = "the text with its escapes read" if payload.escapes else "nothing"
+        return [f"DATA = {data!r}  # {what}, in {payload.encoding}"]
+    eol = "" if payload.eol is LineEnding.NONE else f" + {payload.eol.bytes!r}"
+    return [f"TEXT = {payload.text!r}", f"DATA = TEXT.encode({payload.encoding!r}){eol}"]
+
+
+def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: float = REPLY_WAIT_S) -> str:
+    """`wait` is how long the program keeps reading after the last reply (the CLI's --wait)."""
+    send = send or SendBox()
+    host = config.host.strip("[]")
+    imports = {"socket", "sys", "time"}
+    if config.tls:
+        imports.add("ssl")
+    periodic = send.periodic
+    out = [
+        f'"""A TCP client: connect to {host} port {config.port}, send the send box, print the replies.',
+        "",
+        f"Written by NetLab {__version__} from the client's settings; run it with python3.",
+        '"""',
+        "",
+        *(f"import {name}" for name in sorted(imports)),
+        "",
+        f"HOST = {host!r}",
+        f"PORT = {config.port}",
+        *_payload_lines(send.payload),
+        f"REPEAT = False  # True: send DATA every {periodic.interval_ms} ms, "
+        + (f"{periodic.count} times" if periodic.count else "until Ctrl+C")
+        + ", as NetLab's periodic send",
+        f"INTERVAL_S = {periodic.interval_ms / 1000!r}",
+        f"COUNT = {periodic.count}  # 0: until stopped",
+        f"REPLY_WAIT_S = {wait!r}  # stop reading after this long without a reply",
+        "",
+        "",
+        "def connect() -> socket.socket:",
+    ]
+    if config.family is Family.AUTO or config.family is Family.DUAL:
+        out += [
+            "    # create_connection() looks the host up (IPv4 or IPv6), then socket() and connect():",
+            "    # the three-way handshake happens here.",
+            f"    sock = socket.create_connection((HOST, PORT), timeout={config.connect_timeout!r})",
+        ]
+    else:
+        family = "AF_INET6" if config.family is Family.IPV6 else "AF_INET"
+        out += [
+            f"    # socket(): {'IPv6' if family == 'AF_INET6' else 'IPv4'} only, as chosen.",
+            f"    sock = socket.socket(socket.{family}, socket.SOCK_STREAM)",
+            f"    sock.settimeout({config.connect_timeout!r})",
+            "    sock.connect((HOST, PORT))  # the three-way handshake happens here",
+        ]
+    if config.nodelay:
+        out += [
+            "    # TCP_NODELAY: send small writes at once instead of waiting to fill a segment (Nagle).",
+            "    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)",
+        ]
+    if config.keepalive:
+        out += [
+            "    # SO_KEEPALIVE: probe an idle connection so a vanished peer is noticed.",
+            "    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)",
+        ]
+    for option, size in (("SO_RCVBUF", config.rcvbuf), ("SO_SNDBUF", config.sndbuf)):
+        if size:
+            out += [
+                f"    sock.setsockopt(socket.SOL_SOCKET, socket.{option}, {size})  # the kernel may double it"
+            ]
+    if config.tls:
+        cafile = f"cafile={config.ca_file!r}" if config.ca_file else ""
+        out += [
+            "    # TLS: wrap the connected socket; the handshake checks the server's certificate.",
+            f"    context = ssl.create_default_context({cafile})",
+        ]
+        if not config.tls_verify:
+            out += [
+                "    # 'Allow self-signed': accept any certificate (fine for a lab, never for real use).",
+                "    context.check_hostname = False",
+                "    context.verify_mode = ssl.CERT_NONE",
+            ]
+        out.append("    sock = context.wrap_socket(sock, server_hostname=HOST)")
+    out += [
+        "    return sock",
+        "",
+        "",
+        "def main() -> None:",
+        "    with connect() as sock:",
+        '        print(f"connected to {sock.getpeername()[:2]}", file=sys.stderr)',
+        "        sent = 0",
+        "        while DATA:",
+        "            sock.sendall(DATA)  # sendall() loops until the kernel has taken every byte",
+        "            sent += 1",
+        "            if not REPEAT or sent == COUNT:",
+        "                break",
+        "            time.sleep(INTERVAL_S)",
+        "        sock.settimeout(REPLY_WAIT_S)",
+        "        try:",
+        "            while True:",
+        f"                reply = sock.recv({READ_SIZE})",
+        "                if not reply:",
+        "                    # recv() returned b'': the server closed its side (FIN).",
+        '                    print("the server closed the connection", file=sys.stderr)',
+        "                    break",
+        "                sys.stdout.buffer.write(reply)",
+        "                sys.stdout.buffer.flush()",
+        "        except TimeoutError:",
+        '            print(f"no reply for {REPLY_WAIT_S} s: closing", file=sys.stderr)',
+        "        except ConnectionResetError:",
+        "            # RST: the server had closed before our data arrived, so its kernel refused it.",
+        '            print("the server reset the connection", file=sys.stderr)',
+        "    # Leaving the with block called close(): the kernel sends our FIN.",
+        "",
+        "",
+        'if __name__ == "__main__":',
+        "    main()",
+        "",
+    ]
+    return "\n".join(out)
