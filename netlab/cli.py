@@ -31,7 +31,9 @@ from netlab.core.events import (
 from netlab.core.present import access_line, arrow, connection_label, format_time, summary
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.core.variables import Expander, payload_bytes
+from netlab.http import code as http_code
 from netlab.http.file_server import FileServer, FileServerConfig
+from netlab.tcp import code as tcp_code
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
@@ -64,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--tls-self-signed", action="store_true", help="TLS with a fresh self-signed certificate"
     )
     server.add_argument("--trace", action="store_true", help="also print each socket API call")
+    _add_code_option(server)
 
     client = commands.add_parser("tcp-client", help="connect, send, and print what comes back")
     client.add_argument("host")
@@ -84,7 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--hexdump", action="store_true", help="print replies as a hexdump")
     client.add_argument("--tls", action="store_true", help="connect with TLS")
     client.add_argument("--insecure", action="store_true", help="with --tls, accept self-signed certificates")
+    client.add_argument("--ca-file", default="", metavar="PEM", help="with --tls, also trust this CA")
     client.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
+    _add_code_option(client)
     serve = commands.add_parser(
         "serve", help="serve a folder over HTTP, safely (python -m http.server, grown up)"
     )
@@ -105,8 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--auth", metavar="USER:PASS", default="", help="ask for this user name and password")
     serve.add_argument("--show-hidden", action="store_true", help="list and serve dot-files too")
+    serve.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=FileServerConfig.idle_timeout,
+        metavar="SECONDS",
+        help="close a connection idle this long (default %(default)s)",
+    )
+    _add_code_option(serve)
     _add_udp_commands(commands)
     return parser
+
+
+def _add_code_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--code", action="store_true", help="print the equivalent Python program instead of running"
+    )
 
 
 def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -142,6 +161,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         return _run_gui()
     try:
+        if getattr(args, "code", False):
+            print(_program(args), end="")
+            return 0
         if args.command == "tcp-server":
             return _tcp_server(args)
         if args.command == "serve":
@@ -155,6 +177,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
         print(f"netlab: {exc}{hint}", file=sys.stderr)
         return 2
+
+
+def _program(args: argparse.Namespace) -> str:
+    """--code: the Python program that does what this command would, instead of running it."""
+    if args.command == "tcp-server":
+        return tcp_code.server_program(_tcp_server_config(args))
+    if args.command == "tcp-client":
+        return tcp_code.client_program(_tcp_client_config(args), _tcp_client_send_box(args), args.wait)
+    if args.command == "serve":
+        return http_code.program(_serve_config(args))
+    raise ConfigError([FieldProblem("code", f"{args.command} has no --code yet", "")])
 
 
 def _run_gui() -> int:
@@ -179,8 +212,8 @@ def event_line(event: Event) -> str:
     return f"{format_time(event.wall)}  {where}  {arrow(direction_of(event))}{size} {summary(event)}"
 
 
-def _tcp_server(args: argparse.Namespace) -> int:
-    config = TcpServerConfig(
+def _tcp_server_config(args: argparse.Namespace) -> TcpServerConfig:
+    return TcpServerConfig(
         host=args.host,
         port=args.port,
         family=Family.IPV6 if args.ipv6 else Family.IPV4,
@@ -189,6 +222,10 @@ def _tcp_server(args: argparse.Namespace) -> int:
         tls=TlsServerSettings(self_signed=True) if args.tls_self_signed else None,
         trace=args.trace,
     )
+
+
+def _tcp_server(args: argparse.Namespace) -> int:
+    config = _tcp_server_config(args)
     early: list[Event] = []
     listening = False
     failed = False
@@ -212,8 +249,8 @@ def _tcp_server(args: argparse.Namespace) -> int:
     return _run_until_signal(TcpServer(config, sink)) or (1 if failed else 0)
 
 
-def _serve(args: argparse.Namespace) -> int:
-    config = FileServerConfig(
+def _serve_config(args: argparse.Namespace) -> FileServerConfig:
+    return FileServerConfig(
         root=args.dir,
         host=args.bind,
         port=args.port,
@@ -221,7 +258,12 @@ def _serve(args: argparse.Namespace) -> int:
         max_upload_mb=args.max_upload,
         auth=args.auth,
         show_hidden=args.show_hidden,
+        idle_timeout=args.idle_timeout,
     )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = _serve_config(args)
     failed = False
 
     def sink(event: Event) -> None:
@@ -259,22 +301,31 @@ def _run_until_signal(engine: Engine) -> int:
     return 0
 
 
-def _tcp_client(args: argparse.Namespace) -> int:
-    config = TcpClientConfig(
+def _tcp_client_config(args: argparse.Namespace) -> TcpClientConfig:
+    return TcpClientConfig(
         host=args.host,
         port=args.port,
         connect_timeout=args.timeout,
         tls=args.tls,
         tls_verify=not args.insecure,
+        ca_file=args.ca_file,
         trace=args.trace,
     )
-    data = b""
-    if args.send is not None:
-        data = Payload(
-            PayloadKind.TEXT, args.send, args.encoding, LineEnding(args.eol), args.escapes
-        ).to_bytes()
-    elif args.hex is not None:
-        data = Payload(PayloadKind.HEX, args.hex).to_bytes()
+
+
+def _tcp_client_send_box(args: argparse.Namespace) -> SendBox:
+    if args.hex is not None:
+        return SendBox(Payload(PayloadKind.HEX, args.hex))
+    if args.file is not None:
+        return SendBox(Payload(PayloadKind.FILE, args.file))
+    text = args.send or ""
+    return SendBox(Payload(PayloadKind.TEXT, text, args.encoding, LineEnding(args.eol), args.escapes))
+
+
+def _tcp_client(args: argparse.Namespace) -> int:
+    config = _tcp_client_config(args)
+    payload = _tcp_client_send_box(args).payload
+    data = payload.to_bytes() if payload.kind is not PayloadKind.FILE and payload.text else b""
     events: queue.Queue[Event] = queue.Queue()
     engine = TcpClients(events.put, trace=args.trace)
     thread = threading.Thread(target=engine.run, name="netlab-tcp-client")

@@ -163,3 +163,32 @@ def test_cli_serve_refuses_a_missing_folder() -> None:
     result = run_cli("serve", "/no/such/folder", "--port", "0")
     assert result.returncode == 1  # the config is fine; the machine lacks the folder, found at start
     assert b"The folder /no/such/folder does not exist" in result.stderr
+
+
+def test_code_prints_the_program_instead_of_running() -> None:
+    server = run_cli("tcp-server", "--mode", "upper", "--port", "0", "--code")
+    assert server.returncode == 0 and not server.stderr
+    source = server.stdout.decode()
+    compile(source, "server.py", "exec")
+    assert "conn.sendall(data.upper())" in source and "PORT = 0" in source
+    assert "listening" not in source.splitlines()[0]  # a program, not the server's own output
+    client = run_cli("tcp-client", "::1", "7", "--send", "hi", "--eol", "crlf", "--tls", "--code")
+    source = client.stdout.decode()
+    compile(source, "client.py", "exec")
+    assert "HOST = '::1'" in source and "DATA = TEXT.encode('utf-8') + b'\\r\\n'" in source
+    assert "wrap_socket" in source
+    serve = run_cli("serve", "/somewhere/else", "--idle-timeout", "4", "--code")
+    source = serve.stdout.decode()
+    compile(source, "serve.py", "exec")
+    assert "FOLDER = '/somewhere/else'" in source and "timeout = 4.0" in source
+
+
+def test_code_refuses_a_bad_config_like_the_command_does() -> None:
+    result = run_cli("tcp-server", "--port", "70000", "--code")
+    assert result.returncode == 2 and b"Port 70000 is out of range" in result.stderr
+
+
+def test_cli_client_takes_a_ca_file() -> None:
+    result = run_cli("tcp-client", "127.0.0.1", "9", "--tls", "--ca-file", "/nowhere/ca.pem")
+    assert result.returncode == 1
+    assert b"The CA file /nowhere/ca.pem does not exist on this machine" in result.stderr
