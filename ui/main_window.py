@@ -10,7 +10,10 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
 from netlab import __version__
+from netlab.http import code as http_code
+from netlab.tcp import code as tcp_code
 from ui.common.bridge import EngineRunner
+from ui.common.codeview import CodeBeside
 from ui.common.logpane import LogPane
 from ui.tabs.files import FileServerTab
 from ui.tabs.tcp import TcpTab
@@ -33,9 +36,35 @@ class MainWindow(QMainWindow):
         self.tcp = TcpTab()
         self.files = FileServerTab()
         self.udp = UdpTab()
-        self.tabs.addTab(self.tcp, "TCP")
+        self.tcp_page = CodeBeside(
+            self.tcp,
+            "tcp",
+            [
+                (
+                    "Server (socket)",
+                    "tcp_server.py",
+                    lambda: tcp_code.server_program(self.tcp.server.config()),
+                ),
+                (
+                    "Server (socketserver)",
+                    "tcp_server.py",
+                    lambda: tcp_code.server_program(self.tcp.server.config(), tcp_code.Flavour.SOCKETSERVER),
+                ),
+                (
+                    "Client",
+                    "tcp_client.py",
+                    lambda: tcp_code.client_program(self.tcp.client.config(), self.tcp.client.send_box()),
+                ),
+            ],
+        )
+        self.files_page = CodeBeside(
+            self.files,
+            "file",
+            [("File server", "file_server.py", lambda: http_code.program(self.files.config()))],
+        )
+        self.tabs.addTab(self.tcp_page, "TCP")
         self.tabs.addTab(self.udp, "UDP")
-        self.tabs.addTab(self.files, "File server")
+        self.tabs.addTab(self.files_page, "File server")
         self.setCentralWidget(self.tabs)
         for tab in self.tab_widgets():
             tab.status.connect(self.show_status)

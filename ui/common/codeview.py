@@ -238,6 +238,10 @@ class CodeBeside(QWidget):
         self.code.setVisible(on)
         self.toggle.setText("Hide code" if on else "Show code")
         if on:
+            sizes = self.splitter.sizes()
+            if sizes[1] == 0:  # added while hidden, the splitter gave it no room: share 3:2
+                total = sum(sizes)
+                self.splitter.setSizes([total * 3 // 5, total - total * 3 // 5])
             self.refresh()
 
     @Slot()

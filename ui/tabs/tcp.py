@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from netlab.core.autoreply import MACROS, MatchKind, Rule
 from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
+from netlab.core.sendbox import SendBox
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
@@ -571,6 +572,12 @@ class ClientPanel(QWidget):
             tls=self.tls.isChecked(),
             tls_verify=not self.insecure.isChecked(),
             trace=self.trace.isChecked(),
+        )
+
+    def send_box(self) -> SendBox:
+        """The send box as a config: the payload as typed and the periodic settings."""
+        return SendBox(
+            self.payload.payload(), PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
         )
 
     def _ensure_engine(self) -> TcpClients:
