@@ -37,6 +37,7 @@ from netlab.tcp import code as tcp_code
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
+from netlab.udp.code import program as udp_program
 from netlab.udp.config import ReceiverMode, UdpReceiverConfig, UdpSenderConfig
 from netlab.udp.receiver import UdpReceiver
 from netlab.udp.sender import UdpSender
@@ -139,6 +140,7 @@ def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     recv.add_argument("--group", metavar="MCAST_ADDR", default="", help="join this multicast group")
     recv.add_argument("--interface", default="", help="interface address (IPv4) or name (IPv6) for --group")
     recv.add_argument("--trace", action="store_true", help="also print each socket API call")
+    recv.add_argument("--code", action="store_true", help="print the equivalent Python program instead")
 
     send = commands.add_parser("udp-send", help="send UDP datagrams and print the replies")
     send.add_argument("host")
@@ -154,6 +156,7 @@ def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--wait", type=float, default=1.0, metavar="SECONDS", help="how long to print replies after sending"
     )
     send.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
+    send.add_argument("--code", action="store_true", help="print the equivalent Python program instead")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -391,6 +394,9 @@ def _udp_recv(args: argparse.Namespace) -> int:
         interface=args.interface,
         trace=args.trace,
     )
+    if args.code:
+        print(udp_program(config), end="")
+        return 0
     failed = False
     early: list[Event] = []  # trace rows before the listening line, which must come first
 
@@ -426,6 +432,9 @@ def _udp_send(args: argparse.Namespace) -> int:
         raise ConfigError([FieldProblem("count", f"--count {args.count} sends nothing", "use 1 or more")])
     box = SendBox(payload=Payload(kind, text), periodic=PeriodicSend(args.interval, args.count))
     payload_bytes(box.payload, Expander())  # bad hex or a bad variable fails here, before any socket opens
+    if args.code:
+        print(udp_program(config, box, repeat=args.count != 1), end="")
+        return 0
     events: queue.Queue[Event] = queue.Queue()
     sender = UdpSender(config, events.put)
     thread = threading.Thread(target=sender.run, name="netlab-udp-send")

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +135,45 @@ def test_udp_send_bad_hex_and_broadcast_without_the_option() -> None:
     )
     assert refused.returncode == 1
     assert b"permission to broadcast" in refused.stderr and b"SO_BROADCAST" in refused.stderr
+
+
+def test_code_prints_the_programs_that_run(tmp_path: Path) -> None:
+    recv = subprocess.run(
+        [*NETLAB, "udp-recv", "--port", "0", "--echo", "--code"], capture_output=True, timeout=20
+    )
+    assert (
+        recv.returncode == 0
+        and b"sock.recvfrom(65535)" in recv.stdout
+        and b"sock.sendto(data, peer)" in recv.stdout
+    )
+    program = tmp_path / "recv.py"
+    program.write_bytes(recv.stdout)
+    process = subprocess.Popen([sys.executable, str(program)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().rsplit(",", 1)[1].strip(" )\n"))
+        send = subprocess.run(
+            [
+                *NETLAB,
+                "udp-send",
+                "127.0.0.1",
+                str(port),
+                "--send",
+                "hi",
+                "--count",
+                "2",
+                "--interval",
+                "10",
+                "--code",
+            ],
+            capture_output=True,
+            timeout=20,
+        )
+        assert send.returncode == 0 and b"COUNT, INTERVAL = 2, 0.01" in send.stdout
+        sender = tmp_path / "send.py"
+        sender.write_bytes(send.stdout)
+        ran = subprocess.run([sys.executable, str(sender)], capture_output=True, text=True, timeout=20)
+        assert ran.stdout.count("bytes: b'hi'") == 2, ran.stderr
+    finally:
+        process.kill()
+        process.communicate(timeout=WAIT)
