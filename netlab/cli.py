@@ -140,7 +140,7 @@ def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     recv.add_argument("--group", metavar="MCAST_ADDR", default="", help="join this multicast group")
     recv.add_argument("--interface", default="", help="interface address (IPv4) or name (IPv6) for --group")
     recv.add_argument("--trace", action="store_true", help="also print each socket API call")
-    recv.add_argument("--code", action="store_true", help="print the equivalent Python program instead")
+    _add_code_option(recv)
 
     send = commands.add_parser("udp-send", help="send UDP datagrams and print the replies")
     send.add_argument("host")
@@ -156,7 +156,7 @@ def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--wait", type=float, default=1.0, metavar="SECONDS", help="how long to print replies after sending"
     )
     send.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
-    send.add_argument("--code", action="store_true", help="print the equivalent Python program instead")
+    _add_code_option(send)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,6 +190,10 @@ def _program(args: argparse.Namespace) -> str:
         return tcp_code.client_program(_tcp_client_config(args), _tcp_client_send_box(args), args.wait)
     if args.command == "serve":
         return http_code.program(_serve_config(args))
+    if args.command == "udp-recv":
+        return udp_program(_udp_recv_config(args))
+    if args.command == "udp-send":
+        return udp_program(_udp_send_config(args), _udp_send_box(args), repeat=args.count != 1)
     raise ConfigError([FieldProblem("code", f"{args.command} has no --code yet", "")])
 
 
@@ -382,21 +386,7 @@ def _client_session(
 
 
 def _udp_recv(args: argparse.Namespace) -> int:
-    host = args.host or ("::" if args.ipv6 and args.group else "::1" if args.ipv6 else "127.0.0.1")
-    if args.group and args.host is None and not args.ipv6:
-        host = "0.0.0.0"  # group datagrams are addressed to the group, not to 127.0.0.1
-    config = UdpReceiverConfig(
-        host=host,
-        port=args.port,
-        family=Family.IPV6 if args.ipv6 else Family.IPV4,
-        mode=ReceiverMode.ECHO if args.echo else ReceiverMode.LOG,
-        group=args.group,
-        interface=args.interface,
-        trace=args.trace,
-    )
-    if args.code:
-        print(udp_program(config), end="")
-        return 0
+    config = _udp_recv_config(args)
     failed = False
     early: list[Event] = []  # trace rows before the listening line, which must come first
 
@@ -419,22 +409,44 @@ def _udp_recv(args: argparse.Namespace) -> int:
     return _run_until_signal(receiver) or (1 if failed else 0)
 
 
-def _udp_send(args: argparse.Namespace) -> int:
-    config = UdpSenderConfig(
+def _udp_recv_config(args: argparse.Namespace) -> UdpReceiverConfig:
+    host = args.host or ("::" if args.ipv6 and args.group else "::1" if args.ipv6 else "127.0.0.1")
+    if args.group and args.host is None and not args.ipv6:
+        host = "0.0.0.0"  # group datagrams are addressed to the group, not to 127.0.0.1
+    return UdpReceiverConfig(
+        host=host,
+        port=args.port,
+        family=Family.IPV6 if args.ipv6 else Family.IPV4,
+        mode=ReceiverMode.ECHO if args.echo else ReceiverMode.LOG,
+        group=args.group,
+        interface=args.interface,
+        trace=args.trace,
+    )
+
+
+def _udp_send_config(args: argparse.Namespace) -> UdpSenderConfig:
+    return UdpSenderConfig(
         host=args.host,
         port=args.port,
         broadcast=args.broadcast,
         source_port=args.source_port,
         trace=args.trace,
     )
+
+
+def _udp_send_box(args: argparse.Namespace) -> SendBox:
+    """The send box from --send/--hex, --count and --interval; bad hex or a bad variable fails here."""
     kind, text = (PayloadKind.TEXT, args.send) if args.send is not None else (PayloadKind.HEX, args.hex)
     if args.count < 1:
         raise ConfigError([FieldProblem("count", f"--count {args.count} sends nothing", "use 1 or more")])
     box = SendBox(payload=Payload(kind, text), periodic=PeriodicSend(args.interval, args.count))
-    payload_bytes(box.payload, Expander())  # bad hex or a bad variable fails here, before any socket opens
-    if args.code:
-        print(udp_program(config, box, repeat=args.count != 1), end="")
-        return 0
+    payload_bytes(box.payload, Expander())
+    return box
+
+
+def _udp_send(args: argparse.Namespace) -> int:
+    config = _udp_send_config(args)
+    box = _udp_send_box(args)
     events: queue.Queue[Event] = queue.Queue()
     sender = UdpSender(config, events.put)
     thread = threading.Thread(target=sender.run, name="netlab-udp-send")
