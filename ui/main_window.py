@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 from netlab import __version__
 from netlab.http import code as http_code
 from netlab.tcp import code as tcp_code
+from netlab.udp import code as udp_code
 from ui.common.bridge import EngineRunner
 from ui.common.codeview import CodeBeside
 from ui.common.logpane import LogPane
@@ -57,13 +58,31 @@ class MainWindow(QMainWindow):
                 ),
             ],
         )
+        sender = self.udp.sender_panel
+        self.udp_page = CodeBeside(
+            self.udp,
+            "udp",
+            [
+                ("Receiver", "udp_receiver.py", lambda: udp_code.program(self.udp.receiver_panel.config())),
+                (
+                    "Sender",
+                    "udp_sender.py",
+                    lambda: udp_code.program(sender.config(), sender.send_box(), sender.repeat.isChecked()),
+                ),
+                (
+                    "Traffic generator",
+                    "udp_generator.py",
+                    lambda: udp_code.generator_program(sender.config(), sender.traffic()),
+                ),
+            ],
+        )
         self.files_page = CodeBeside(
             self.files,
             "file",
             [("File server", "file_server.py", lambda: http_code.program(self.files.config()))],
         )
         self.tabs.addTab(self.tcp_page, "TCP")
-        self.tabs.addTab(self.udp, "UDP")
+        self.tabs.addTab(self.udp_page, "UDP")
         self.tabs.addTab(self.files_page, "File server")
         self.setCentralWidget(self.tabs)
         for tab in self.tab_widgets():

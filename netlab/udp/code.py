@@ -12,7 +12,7 @@ from netlab.core.codec import PayloadKind
 from netlab.core.config import Family
 from netlab.core.sendbox import SendBox
 from netlab.core.variables import Literal, VariableError, parse
-from netlab.udp.config import ReceiverMode, UdpReceiverConfig, UdpSenderConfig
+from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
 
 
 def _is_multicast(host: str) -> bool:
@@ -284,3 +284,64 @@ def _payload_line(box: SendBox) -> str:
             "# NetLab fills in the {variables} on every send"
         )
     return f"PAYLOAD = {data!r}"
+
+
+def generator_program(config: UdpSenderConfig, traffic: TrafficConfig) -> str:
+    """The traffic generator: paced sendto() with NetLab's 20-byte sequence header (see seqheader.py)."""
+    host = config.host.strip("[]")
+    family = "AF_INET6" if ":" in host or config.family is Family.IPV6 else "AF_INET"
+    rate = traffic.datagrams_per_s
+    limit = traffic.count or None
+    if traffic.duration_s:
+        by_time = int(rate * traffic.duration_s)
+        limit = min(limit, by_time) if limit else by_time
+    lines = [
+        '"""NetLab\'s traffic generator: a steady rate, each datagram stamped so the receiver sees loss."""',
+        "",
+        "import os",
+        "import socket",
+        "import struct",
+        "import time",
+        "",
+        f"TARGET = ({host!r}, {config.port})",
+        f"RATE = {rate!r}  # datagrams per second",
+        f"COUNT = {limit}  # None: until Ctrl-C",
+        f"SIZE = {traffic.size}  # bytes per datagram",
+        "",
+    ]
+    if traffic.sequence:
+        lines += [
+            "# The sequence header, 20 bytes in network byte order: magic 'NLSQ', a random run id,",
+            "# the sequence number, and the send time in nanoseconds since 1970 (for one-way delay).",
+            'HEADER = struct.Struct("!4sIIQ")',
+            'RUN = int.from_bytes(os.urandom(4), "big")',
+            "FILLER = b'.' * (SIZE - HEADER.size)",
+        ]
+    else:
+        lines.append("FILLER = b'.' * SIZE")
+    lines += [
+        "",
+        f"sock = socket.socket(socket.{family}, socket.SOCK_DGRAM)",
+    ]
+    if config.broadcast:
+        lines.append("sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)")
+    lines += [
+        "start = time.monotonic()",
+        "sent = 0",
+        "while COUNT is None or sent < COUNT:",
+        "    # Pace: datagram n leaves at start + n / RATE; if we are behind, send at once.",
+        "    delay = start + sent / RATE - time.monotonic()",
+        "    if delay > 0:",
+        "        time.sleep(delay)",
+    ]
+    if traffic.sequence:
+        lines.append("    data = HEADER.pack(b'NLSQ', RUN, sent & 0xFFFFFFFF, time.time_ns()) + FILLER")
+    else:
+        lines.append("    data = FILLER")
+    lines += [
+        "    sock.sendto(data, TARGET)",
+        "    sent += 1",
+        "elapsed = time.monotonic() - start",
+        'print(f"{sent} datagrams in {elapsed:.2f} s: {sent / max(elapsed, 1e-9):.0f}/s")',
+    ]
+    return "\n".join(lines) + "\n"

@@ -156,7 +156,7 @@ def measure_netlab(app: Any, seconds: float) -> dict[str, float]:
 
     window = MainWindow()
     window.show()
-    window.tabs.setCurrentWidget(window.udp)
+    window.tabs.setCurrentWidget(window.udp_page)
     receiver = window.udp.receiver_panel
     receiver.port.setValue(0)
     receiver.start()

@@ -132,3 +132,22 @@ def test_programs_for_every_option_compile() -> None:
     assert "IP_ADD_MEMBERSHIP" in program(configs[0]) and "IPV6_JOIN_GROUP" in program(configs[1])
     assert "SO_BROADCAST" in program(configs[3]) and "IP_MULTICAST_TTL, 4" in program(configs[4])
     assert "NetLab fills in the {variables}" in program(configs[6], boxes[0])
+
+
+def test_generator_program_stamps_what_netlabs_receiver_counts(tmp_path: Path) -> None:
+    from netlab.udp.code import generator_program
+    from netlab.udp.config import TrafficConfig
+
+    events = Recorder()
+    with running(UdpReceiver(UdpReceiverConfig(port=0), events)) as engine:
+        assert isinstance(engine, UdpReceiver) and engine.address is not None
+        traffic = TrafficConfig(rate=2000, count=50, duration_s=0, size=40)
+        source = generator_program(UdpSenderConfig(port=engine.address[1]), traffic)
+        with run_program(source, tmp_path) as process:
+            out, err = process.communicate(timeout=WAIT + 5)
+        assert process.returncode == 0, err
+        assert out.startswith("50 datagrams in")
+        eventually(lambda: [r.unique for r in engine.loss_reports().values()] == [50])
+        (report,) = engine.loss_reports().values()
+        assert (report.lost, report.duplicated, report.reordered) == (0, 0, 0)
+        assert {len(e.data) for e in events.of(Data)} == {40}

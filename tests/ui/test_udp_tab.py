@@ -20,7 +20,7 @@ from .conftest import WAIT_MS
 
 @pytest.fixture(autouse=True)
 def udp_tab_shown(window: MainWindow) -> None:
-    window.tabs.setCurrentWidget(window.udp)
+    window.tabs.setCurrentWidget(window.udp_page)
 
 
 def payloads(pane: LogPane, direction: Direction) -> list[bytes]:
@@ -39,7 +39,7 @@ def start_receiver(qtbot: QtBot, receiver: UdpReceiverPanel, mode: ReceiverMode 
 
 def test_the_tab_echoes_and_the_sender_sees_replies_grouped_by_peer(qtbot: QtBot, window: MainWindow) -> None:
     receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
-    assert window.tabs.tabText(window.tabs.indexOf(window.udp)) == "UDP"
+    assert window.tabs.tabText(window.tabs.indexOf(window.udp_page)) == "UDP"
     port = start_receiver(qtbot, receiver, ReceiverMode.UPPER)
     sender.port.setValue(port)
     sender.payload.text.setPlainText("hello {counter}")
@@ -162,3 +162,23 @@ def test_rules_mode_shows_the_rules_and_answers(qtbot: QtBot, window: MainWindow
         peer.settimeout(WAIT_MS / 1000)
         peer.sendto(b"ping", ("127.0.0.1", port))
         assert peer.recvfrom(100)[0] == b"pong 1\r\n"
+
+
+def test_the_code_view_follows_the_udp_form(qtbot: QtBot, window: MainWindow) -> None:
+    from netlab.udp.code import generator_program, program
+
+    page, receiver, sender = window.udp_page, window.udp.receiver_panel, window.udp.sender_panel
+    qtbot.mouseClick(page.toggle, Qt.MouseButton.LeftButton)
+    code = page.code
+    assert code.source() == program(receiver.config())
+    receiver.mode.setCurrentIndex(receiver.mode.findData(ReceiverMode.ECHO.value))
+    qtbot.waitUntil(lambda: "sock.sendto(data, peer)" in code.source(), timeout=WAIT_MS)
+    receiver.group.setText("239.9.9.9")
+    qtbot.waitUntil(lambda: "IP_ADD_MEMBERSHIP" in code.source(), timeout=WAIT_MS)
+    code.choice.setCurrentIndex(code.choice.findText("Sender"))
+    sender.broadcast.setChecked(True)
+    qtbot.waitUntil(lambda: "SO_BROADCAST" in code.source(), timeout=WAIT_MS)
+    assert code.source() == program(sender.config(), sender.send_box(), False)
+    code.choice.setCurrentIndex(code.choice.findText("Traffic generator"))
+    assert code.source() == generator_program(sender.config(), sender.traffic())
+    assert 'HEADER = struct.Struct("!4sIIQ")' in code.source()
