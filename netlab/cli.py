@@ -33,6 +33,7 @@ from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.core.variables import Expander, payload_bytes
 from netlab.http import code as http_code
 from netlab.http.file_server import FileServer, FileServerConfig
+from netlab.lab import SUFFIX as LAB_SUFFIX
 from netlab.tcp import code as tcp_code
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
@@ -48,7 +49,10 @@ CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerM
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netlab",
-        description="NetLab, a desktop network lab. With no command, opens the desktop app.",
+        description=(
+            "NetLab, a desktop network lab. With no command, opens the desktop app; "
+            "`netlab LAB.netlab` opens a lab in it."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"netlab {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -160,7 +164,10 @@ def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if len(words) == 1 and words[0].endswith(LAB_SUFFIX):
+        return _run_gui(words[0])  # `netlab lab1.netlab` opens the lab in the desktop app
+    args = build_parser().parse_args(words)
     if args.command is None:
         return _run_gui()
     try:
@@ -197,7 +204,7 @@ def _program(args: argparse.Namespace) -> str:
     raise ConfigError([FieldProblem("code", f"{args.command} has no --code yet", "")])
 
 
-def _run_gui() -> int:
+def _run_gui(lab: str | None = None) -> int:
     apps = entry_points(group="netlab.gui")
     if not apps:
         print(
@@ -205,7 +212,7 @@ def _run_gui() -> int:
         )
         return 1
     gui_main = next(iter(apps)).load()
-    return int(gui_main())
+    return int(gui_main(lab) if lab else gui_main())
 
 
 def _say(error: Error) -> None:

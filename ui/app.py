@@ -37,9 +37,12 @@ def create_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def main() -> int:
+def main(lab: str | None = None) -> int:
+    """Run the app; with `lab`, open that lab file once the window shows (a bad file says why)."""
     app = create_app()
     sys.excepthook = show_unexpected_error
     window = MainWindow()
     window.show()
+    if lab:
+        window.labs.open_from_menu(lab)
     return int(app.exec())

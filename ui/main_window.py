@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -16,6 +17,7 @@ from netlab.udp import code as udp_code
 from ui.common.bridge import EngineRunner
 from ui.common.codeview import CodeBeside
 from ui.common.logpane import LogPane
+from ui.labs import ExerciseDock, LabController, dock_on_the_right
 from ui.tabs.files import FileServerTab
 from ui.tabs.tcp import TcpTab
 from ui.tabs.udp import UdpTab
@@ -90,11 +92,15 @@ class MainWindow(QMainWindow):
         self.statusBar().setObjectName("statusBar")
         self.statusBar().showMessage("Ready: start a server, connect a client, or share a folder")
 
-        file_menu = self.menuBar().addMenu("&File")
+        self.exercise = ExerciseDock(self)
+        dock_on_the_right(self, self.exercise)
+        self.labs = LabController(self, [self.tcp, self.udp, self.files], self.exercise)
+        self.labs.status.connect(self.show_status)
+        self.labs.path_changed.connect(self._on_lab_path_changed)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self.labs.menu.addAction(quit_action)
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About NetLab", self)
         about.triggered.connect(self._on_about_triggered)
@@ -121,19 +127,21 @@ class MainWindow(QMainWindow):
             "read traffic as Wireshark shows it, and talk to any TCP peer.</p>",
         )
 
+    @Slot(str)
+    def _on_lab_path_changed(self, path: str) -> None:
+        self.setWindowTitle(f"{os.path.basename(path)} — NetLab" if path else "NetLab — network lab")
+
     def load_settings(self) -> None:
         store = QSettings()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        for tab in self.tab_widgets():
-            tab.load_settings(store)
+        self.labs.load_workspace(store)
 
     def save_settings(self) -> None:
         store = QSettings()
         store.setValue("window/geometry", self.saveGeometry())
-        for tab in self.tab_widgets():
-            tab.save_settings(store)
+        self.labs.save_workspace(store)
         store.sync()
 
     def shutdown(self) -> bool:

@@ -16,9 +16,16 @@ from netlab.core.config import (
     raise_if,
     range_problems,
 )
-from netlab.core.sendbox import PeriodicSend
+from netlab.core.sendbox import PeriodicSend, SendBox
 
-__all__ = ["PeriodicSend", "ServerMode", "TcpClientConfig", "TcpServerConfig", "TlsServerSettings"]
+__all__ = [
+    "PeriodicSend",
+    "ServerMode",
+    "TcpClientConfig",
+    "TcpServerConfig",
+    "TcpTabState",
+    "TlsServerSettings",
+]
 
 
 class ServerMode(str, Enum):
@@ -138,3 +145,13 @@ class TcpClientConfig:
         problems += range_problems(self.rcvbuf, 0, 2**30, "rcvbuf", "Receive buffer")
         problems += range_problems(self.sndbuf, 0, 2**30, "sndbuf", "Send buffer")
         raise_if(problems)
+
+
+@dataclass(frozen=True)
+class TcpTabState:
+    """Everything the TCP tab holds, for lab files and the workspace: both panels and their send boxes."""
+
+    server: TcpServerConfig = field(default_factory=TcpServerConfig)
+    server_send: SendBox = field(default_factory=SendBox)
+    client: TcpClientConfig = field(default_factory=TcpClientConfig)
+    client_send: SendBox = field(default_factory=SendBox)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from netlab.core.autoreply import Rule
@@ -18,6 +18,7 @@ from netlab.core.config import (
     range_problems,
 )
 from netlab.core.responder import Reply
+from netlab.core.sendbox import SendBox
 from netlab.udp.failures import MAX_IPV6_PAYLOAD
 
 
@@ -163,3 +164,13 @@ class TrafficConfig:
         if self.unit is RateUnit.DATAGRAMS:
             return self.rate
         return self.rate * 1_000_000 / 8 / max(1, self.size)
+
+
+@dataclass(frozen=True)
+class UdpTabState:
+    """Everything the UDP tab holds, for lab files and the workspace."""
+
+    receiver: UdpReceiverConfig = field(default_factory=UdpReceiverConfig)
+    sender: UdpSenderConfig = field(default_factory=UdpSenderConfig)
+    send_box: SendBox = field(default_factory=SendBox)
+    traffic: TrafficConfig = field(default_factory=TrafficConfig)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload
+from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload, PayloadKind
 from netlab.core.config import FieldProblem
 from netlab.core.engine import Counters
 from netlab.core.present import human_bytes
@@ -37,6 +37,15 @@ def named(widget: W, object_name: str, accessible: str, tip: str = "") -> W:
     if tip:
         widget.setToolTip(tip)
     return widget
+
+
+def select_data(combo: QComboBox, value: str) -> None:
+    """Select the item whose data is `value`; a value the list lacks (from a lab file) is added."""
+    index = combo.findData(value)
+    if index < 0:
+        combo.addItem(value, value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(index)
 
 
 class FieldMarks:
@@ -135,6 +144,15 @@ class PayloadEditor(QWidget):
             eol=LineEnding(self.eol.currentData()),
             escapes=self.escapes.isChecked(),
         )
+
+    def set_payload(self, payload: Payload) -> None:
+        """Show a payload config. A file payload is sent with "Send file…", so the editor keeps text."""
+        is_file = payload.kind is PayloadKind.FILE
+        select_data(self.kind, PayloadKind.TEXT.value if is_file else payload.kind.value)
+        self.text.setPlainText("" if is_file else payload.text)
+        select_data(self.encoding, payload.encoding)
+        select_data(self.eol, payload.eol.value)
+        self.escapes.setChecked(payload.escapes)
 
     def to_bytes(self) -> bytes | None:
         """The bytes, or None after showing why not at the field."""

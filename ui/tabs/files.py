@@ -6,11 +6,12 @@ import contextlib
 import os
 import threading
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal, Slot
+from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QGridLayout,
     QGroupBox,
@@ -53,6 +54,7 @@ class FileServerTab(EnginePanel):
     """
 
     addresses_found = Signal(int, list)
+    lab_key = "files"
     runner: EngineRunner[FileServer] | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -86,6 +88,13 @@ class FileServerTab(EnginePanel):
         self.max_upload.setRange(1, 1_000_000)
         self.max_upload.setValue(defaults.max_upload_mb)
         self.max_upload.setSuffix(" MB")
+        self.idle_timeout = named(
+            QDoubleSpinBox(), "fileIdleTimeout", "Idle timeout", "Close a connection idle this long"
+        )
+        self.idle_timeout.setRange(0.1, 3600)
+        self.idle_timeout.setValue(defaults.idle_timeout)
+        self.idle_timeout.setPrefix("idle ")
+        self.idle_timeout.setSuffix(" s")
         self.user = named(QLineEdit(), "fileUser", "User name for basic auth")
         self.user.setPlaceholderText("user (empty: no password)")
         self.password = named(QLineEdit(), "filePassword", "Password for basic auth")
@@ -105,6 +114,7 @@ class FileServerTab(EnginePanel):
                 "host": self.host,
                 "port": self.port,
                 "max_upload_mb": self.max_upload,
+                "idle_timeout": self.idle_timeout,
                 "auth": self.user,
             },
             self.form_error,
@@ -127,6 +137,7 @@ class FileServerTab(EnginePanel):
         form.addWidget(self.lan, 1, 2)
         form.addWidget(QLabel("Port"), 1, 3)
         form.addWidget(self.port, 1, 4)
+        form.addWidget(self.idle_timeout, 1, 5)
         form.addWidget(self.hidden, 2, 1)
         form.addWidget(self.upload, 2, 2)
         form.addWidget(QLabel("up to"), 2, 3)
@@ -174,6 +185,7 @@ class FileServerTab(EnginePanel):
             max_upload_mb=self.max_upload.value(),
             auth=f"{user}:{password}" if user or password else "",
             show_hidden=self.hidden.isChecked(),
+            idle_timeout=self.idle_timeout.value(),
         )
 
     @Slot()
@@ -204,6 +216,7 @@ class FileServerTab(EnginePanel):
             self.hidden,
             self.upload,
             self.max_upload,
+            self.idle_timeout,
             self.user,
             self.password,
             self.lan,
@@ -279,12 +292,19 @@ class FileServerTab(EnginePanel):
         if self.url:
             QDesktopServices.openUrl(QUrl(self.url))
 
-    def save_settings(self, store: QSettings) -> None:
-        store.setValue("files/folder", self.folder.text())
-        store.setValue("files/host", self.host.currentText())
-        store.setValue("files/port", self.port.value())
+    def lab_state(self) -> FileServerConfig:
+        return self.config()
 
-    def load_settings(self, store: QSettings) -> None:
-        self.folder.setText(str(store.value("files/folder", self.folder.text())))
-        self.host.setCurrentText(str(store.value("files/host", self.host.currentText())))
-        self.port.setValue(int(store.value("files/port", self.port.value())))  # type: ignore[call-overload]
+    def load_lab_state(self, config: FileServerConfig) -> None:
+        """Show a config in the form (the inverse of config())."""
+        self.folder.setText(config.root)
+        self.lan.setChecked(config.host == "0.0.0.0")
+        self.host.setCurrentText(config.host)
+        self.port.setValue(config.port)
+        self.upload.setChecked(config.upload)
+        self.max_upload.setValue(config.max_upload_mb)
+        user, _, password = config.auth.partition(":")
+        self.user.setText(user)
+        self.password.setText(password)
+        self.hidden.setChecked(config.show_hidden)
+        self.idle_timeout.setValue(config.idle_timeout)

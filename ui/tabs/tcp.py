@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -32,7 +32,14 @@ from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
 from netlab.core.sendbox import SendBox
 from netlab.tcp.client import TcpClients
-from netlab.tcp.config import PeriodicSend, ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.config import (
+    PeriodicSend,
+    ServerMode,
+    TcpClientConfig,
+    TcpServerConfig,
+    TcpTabState,
+    TlsServerSettings,
+)
 from netlab.tcp.server import TcpServer
 from netlab.tcp.stream import ConnectionInfo
 from ui.common.bridge import EngineRunner
@@ -46,6 +53,7 @@ from ui.common.widgets import (
     hbox,
     human_bytes,
     named,
+    select_data,
 )
 
 
@@ -261,10 +269,45 @@ class ServerPanel(EnginePanel):
                 ) from None
         return tuple(rules)
 
+    def _kept_rules(self) -> tuple[Rule, ...]:
+        """Outside auto-reply mode the hidden table is kept as it is, unless a rule is unfinished."""
+        try:
+            return self._rules()
+        except ConfigError:
+            return ()
+
+    def set_config(self, config: TcpServerConfig) -> None:
+        """Show a config in the form (the inverse of config())."""
+        self.host.setCurrentText(config.host)
+        self.port.setValue(config.port)
+        select_data(self.family, config.family.value)
+        self.backlog.setValue(config.backlog)
+        self.reuse.setChecked(config.reuse_addr)
+        self.rules.setRowCount(0)
+        for rule in config.rules:
+            self.add_rule(rule.match, rule.pattern, rule.reply)
+        select_data(self.mode, config.mode.value)
+        self.banner.setText(config.banner.replace("\r\n", "\\r\\n"))
+        self.quit_words.setText(", ".join(config.quit_words))
+        select_data(self.payload.encoding, config.encoding)
+        self.tls.setChecked(config.tls is not None)
+        if config.tls is not None:
+            self.self_signed.setChecked(config.tls.self_signed)
+            self.cert_file.setText(config.tls.cert_file)
+            self.key_file.setText(config.tls.key_file)
+        self.trace.setChecked(config.trace)
+        self._on_tls_changed()
+
+    def send_box(self) -> SendBox:
+        return SendBox(self.payload.payload())
+
+    def set_send_box(self, box: SendBox) -> None:
+        self.payload.set_payload(box.payload)
+
     def config(self) -> TcpServerConfig:
         """The form as a config; raises ConfigError naming the fields."""
         mode = ServerMode(self.mode.currentData())
-        rules = self._rules() if mode is ServerMode.RULES else ()
+        rules = self._rules() if mode is ServerMode.RULES else self._kept_rules()
         tls = None
         if self.tls.isChecked():
             tls = TlsServerSettings(
@@ -420,18 +463,6 @@ class ServerPanel(EnginePanel):
         if self.runner is not None:
             self.runner.engine.disconnect_all()
 
-    # ------------------------------------------------------------------ settings
-    def save_settings(self, store: QSettings) -> None:
-        store.setValue("tcp/server/host", self.host.currentText())
-        store.setValue("tcp/server/port", self.port.value())
-        store.setValue("tcp/server/mode", self.mode.currentData())
-
-    def load_settings(self, store: QSettings) -> None:
-        self.host.setCurrentText(str(store.value("tcp/server/host", self.host.currentText())))
-        self.port.setValue(int(store.value("tcp/server/port", self.port.value())))  # type: ignore[call-overload]
-        index = self.mode.findData(store.value("tcp/server/mode", ServerMode.ECHO.value))
-        self.mode.setCurrentIndex(max(0, index))
-
 
 class ClientPanel(QWidget):
     """Open several client connections, send text, hex, files or periodic data, half-close and close.
@@ -474,6 +505,14 @@ class ClientPanel(QWidget):
             "Allow self-signed certificates",
             "Accept any certificate: for lab servers with self-signed certificates",
         )
+        self.ca_file = named(
+            QLineEdit(),
+            "tcpClientCaFile",
+            "CA file",
+            "Also trust certificates signed by this CA (PEM), besides the system's",
+        )
+        self.ca_file.setPlaceholderText("CA file (optional)")
+        self.browse_ca = _button("…", "tcpClientBrowseCa", "Choose a CA file")
         self.trace = named(QCheckBox("Show socket calls"), "tcpClientTrace", "Show socket calls")
         self.connect_button = _button("Connect", "tcpClientConnect", "Open a new connection")
         self.form_error = QLabel()
@@ -485,6 +524,7 @@ class ClientPanel(QWidget):
                 "connect_timeout": self.timeout,
                 "rcvbuf": self.rcvbuf,
                 "sndbuf": self.sndbuf,
+                "ca_file": self.ca_file,
             },
             self.form_error,
         )
@@ -530,7 +570,10 @@ class ClientPanel(QWidget):
         form.addWidget(QLabel("SO_SNDBUF"), 2, 2)
         form.addWidget(self.sndbuf, 2, 3)
         form.addWidget(self.trace, 2, 4)
-        form.addLayout(hbox(self.tls, self.insecure, None, self.connect_button), 3, 0, 1, 5)
+        tls_row = hbox(
+            self.tls, self.insecure, self.ca_file, self.browse_ca, self.connect_button, stretch=self.ca_file
+        )
+        form.addLayout(tls_row, 3, 0, 1, 5)
         form.addWidget(self.form_error, 4, 0, 1, 5)
         form.setColumnStretch(1, 1)
         form.setColumnStretch(3, 1)
@@ -545,8 +588,10 @@ class ClientPanel(QWidget):
         self._counter_timer = QTimer(self)
         self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
         self._counter_timer.timeout.connect(self._refresh_counters)
-        self.tls.toggled.connect(self.insecure.setEnabled)
-        self.insecure.setEnabled(False)
+        for widget in (self.insecure, self.ca_file, self.browse_ca):
+            self.tls.toggled.connect(widget.setEnabled)
+            widget.setEnabled(False)
+        self.browse_ca.clicked.connect(self._on_browse_ca_clicked)
         self.connect_button.clicked.connect(self.open_connection)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
@@ -571,8 +616,37 @@ class ClientPanel(QWidget):
             sndbuf=self.sndbuf.value(),
             tls=self.tls.isChecked(),
             tls_verify=not self.insecure.isChecked(),
+            ca_file=self.ca_file.text().strip(),
             trace=self.trace.isChecked(),
         )
+
+    def set_config(self, config: TcpClientConfig) -> None:
+        """Show a config in the form (the inverse of config())."""
+        self.host.setCurrentText(config.host)
+        self.port.setValue(config.port)
+        select_data(self.family, config.family.value)
+        self.timeout.setValue(config.connect_timeout)
+        self.nodelay.setChecked(config.nodelay)
+        self.keepalive.setChecked(config.keepalive)
+        self.rcvbuf.setValue(config.rcvbuf)
+        self.sndbuf.setValue(config.sndbuf)
+        self.tls.setChecked(config.tls)
+        self.insecure.setChecked(not config.tls_verify)
+        self.ca_file.setText(config.ca_file)
+        self.trace.setChecked(config.trace)
+
+    def set_send_box(self, box: SendBox) -> None:
+        self.payload.set_payload(box.payload)
+        self.periodic_ms.setValue(box.periodic.interval_ms)
+        self.periodic_count.setValue(box.periodic.count)
+
+    @Slot()
+    def _on_browse_ca_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose the CA certificate", self.ca_file.text(), "PEM files (*.pem *.crt);;All files (*)"
+        )
+        if path:
+            self.ca_file.setText(path)
 
     def send_box(self) -> SendBox:
         """The send box as a config: the payload as typed and the periodic settings."""
@@ -730,14 +804,6 @@ class ClientPanel(QWidget):
         if self.runner is not None:
             self.runner.engine.set_trace(on)
 
-    def save_settings(self, store: QSettings) -> None:
-        store.setValue("tcp/client/host", self.host.currentText())
-        store.setValue("tcp/client/port", self.port.value())
-
-    def load_settings(self, store: QSettings) -> None:
-        self.host.setCurrentText(str(store.value("tcp/client/host", self.host.currentText())))
-        self.port.setValue(int(store.value("tcp/client/port", self.port.value())))  # type: ignore[call-overload]
-
 
 class TcpTab(QWidget):
     """Server on the left, clients on the right, so a student sees both ends of one conversation.
@@ -747,6 +813,7 @@ class TcpTab(QWidget):
     """
 
     status = Signal(str)
+    lab_key = "tcp"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -769,10 +836,14 @@ class TcpTab(QWidget):
         self.server.stop()
         self.client.stop()
 
-    def save_settings(self, store: QSettings) -> None:
-        self.server.save_settings(store)
-        self.client.save_settings(store)
+    def lab_state(self) -> TcpTabState:
+        """Both panels and their send boxes as configs; raises ConfigError naming the first bad field."""
+        return TcpTabState(
+            self.server.config(), self.server.send_box(), self.client.config(), self.client.send_box()
+        )
 
-    def load_settings(self, store: QSettings) -> None:
-        self.server.load_settings(store)
-        self.client.load_settings(store)
+    def load_lab_state(self, state: TcpTabState) -> None:
+        self.server.set_send_box(state.server_send)
+        self.server.set_config(state.server)  # after the send box: the server's encoding wins
+        self.client.set_config(state.client)
+        self.client.set_send_box(state.client_send)

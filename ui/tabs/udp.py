@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +33,7 @@ from netlab.udp.config import (
     TrafficConfig,
     UdpReceiverConfig,
     UdpSenderConfig,
+    UdpTabState,
 )
 from netlab.udp.interfaces import broadcast_addresses, interfaces
 from netlab.udp.receiver import UdpReceiver
@@ -654,16 +654,6 @@ class UdpSenderPanel(EnginePanel):
             self.runner.engine.set_trace(on)
 
 
-@dataclass(frozen=True)
-class UdpTabState:
-    """Everything the UDP tab holds, for lab files and the workspace."""
-
-    receiver: UdpReceiverConfig = field(default_factory=UdpReceiverConfig)
-    sender: UdpSenderConfig = field(default_factory=UdpSenderConfig)
-    send_box: SendBox = field(default_factory=SendBox)
-    traffic: TrafficConfig = field(default_factory=TrafficConfig)
-
-
 class UdpTab(QWidget):
     """Receiver on the left, sender on the right: both ends of a datagram exchange in one view.
 
@@ -709,19 +699,3 @@ class UdpTab(QWidget):
         self.sender_panel.set_config(state.sender)
         self.sender_panel.set_send_box(state.send_box)
         self.sender_panel.set_traffic(state.traffic)
-
-    def save_settings(self, store: QSettings) -> None:
-        store.setValue("udp/receiver/port", self.receiver_panel.port.value())
-        store.setValue("udp/sender/host", self.sender_panel.host.currentText())
-        store.setValue("udp/sender/port", self.sender_panel.port.value())
-
-    def load_settings(self, store: QSettings) -> None:
-        def number(key: str, default: int) -> int:
-            value = store.value(key, default)
-            return int(value) if isinstance(value, (int, str)) and str(value).isdigit() else default
-
-        self.receiver_panel.port.setValue(number("udp/receiver/port", self.receiver_panel.port.value()))
-        self.sender_panel.host.setCurrentText(
-            str(store.value("udp/sender/host", self.sender_panel.host.currentText()))
-        )
-        self.sender_panel.port.setValue(number("udp/sender/port", self.sender_panel.port.value()))

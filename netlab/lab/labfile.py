@@ -1,0 +1,155 @@
+"""Lab files (*.netlab): every tab's config plus a Markdown exercise, as versioned JSON.
+
+A tab joins by adding its section here: SECTIONS maps the section name (the tab's `lab_key`) to the
+frozen dataclass its `lab_state()` returns. The same functions save the last workspace in QSettings.
+Reading is all-or-nothing: a file that is broken, from a newer NetLab, or has one bad field raises
+LabError with one plain line naming the field, and nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from netlab.core.config import ConfigError
+from netlab.core.errors import NetLabError
+from netlab.http.file_server import FileServerConfig
+from netlab.lab import SUFFIX
+from netlab.lab.serial import dump, has_secrets, load
+from netlab.tcp.config import TcpTabState
+from netlab.udp.config import UdpTabState
+
+FORMAT = "netlab-lab"
+VERSION = 1  # raise when a saved lab would mean something else to an older NetLab
+
+SECTIONS: dict[str, type[Any]] = {
+    "tcp": TcpTabState,
+    "udp": UdpTabState,
+    "files": FileServerConfig,
+}
+
+
+class LabError(NetLabError):
+    """A lab file that cannot be opened; str() is one plain line saying where and why."""
+
+
+@dataclass(frozen=True)
+class Lab:
+    """What a lab file holds. States missing from `states` mean that tab's defaults."""
+
+    title: str = ""
+    exercise: str = ""  # Markdown, shown in the exercise dock
+    states: Mapping[str, Any] = field(default_factory=dict)
+    holds_secrets: bool = False  # when read: the file carries passwords, tokens or keys
+
+    def state(self, key: str) -> Any:
+        """The section's state, or its defaults if the lab has none."""
+        return self.states.get(key) or SECTIONS[key]()
+
+
+def to_data(lab: Lab, *, secrets: bool = False) -> dict[str, Any]:
+    """The lab as JSON-safe data. Without secrets, password and key fields are left out."""
+    unknown = set(lab.states) - set(SECTIONS)
+    if unknown:
+        raise ValueError(f"no lab section for {sorted(unknown)}")  # a programming error, not user input
+    kept = secrets and any(has_secrets(state) for state in lab.states.values())
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "title": lab.title,
+        "exercise": lab.exercise,
+        "secrets": kept,
+        "sections": {key: dump(state, secrets=secrets) for key, state in lab.states.items()},
+    }
+
+
+def dumps(lab: Lab, *, secrets: bool = False) -> str:
+    return json.dumps(to_data(lab, secrets=secrets), indent=2, ensure_ascii=False) + "\n"
+
+
+def from_data(data: Any) -> Lab:
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise LabError('This is not a NetLab lab file (it has no "format": "netlab-lab")')
+    version = data.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise LabError("version: the lab file has no version number, so NetLab cannot tell how to read it")
+    if version > VERSION:
+        raise LabError(
+            f"version: this lab was made by a newer NetLab (lab format {version}; this NetLab reads up "
+            f"to {VERSION}): update NetLab to open it"
+        )
+    extra = set(data) - {"format", "version", "title", "exercise", "secrets", "sections"}
+    if extra:
+        raise LabError(f"{sorted(extra)[0]}: not a field of a lab file: remove it, or check its spelling")
+    for name in ("title", "exercise"):
+        if not isinstance(data.get(name, ""), str):
+            raise LabError(f"{name}: must be text in double quotes")
+    sections = data.get("sections", {})
+    if not isinstance(sections, dict):
+        raise LabError('sections: must be a set of sections in braces, such as {"tcp": {...}}')
+    states = {}
+    for key, section in sections.items():
+        if key not in SECTIONS:
+            known = ", ".join(SECTIONS)
+            raise LabError(f"sections.{key}: NetLab has no such tab: the sections it knows are {known}")
+        try:
+            states[key] = load(SECTIONS[key], section, f"sections.{key}")
+        except ConfigError as exc:
+            raise LabError(str(exc.problems[0])) from None
+    return Lab(
+        title=data.get("title", ""),
+        exercise=data.get("exercise", ""),
+        states=states,
+        holds_secrets=data.get("secrets") is True or any(has_secrets(s) for s in states.values()),
+    )
+
+
+def loads(text: str) -> Lab:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LabError(
+            f"line {exc.lineno}, column {exc.colno}: the file is not valid JSON ({exc.msg})"
+        ) from None
+    return from_data(data)
+
+
+def read(path: str | Path) -> Lab:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise LabError(f"{path} is not a text file, so it cannot be a lab") from None
+    except OSError as exc:
+        raise LabError(f"{path} could not be read ({exc.strerror or exc})") from None
+    return loads(text)
+
+
+def write(path: str | Path, lab: Lab, *, secrets: bool = False) -> None:
+    """Write atomically: a crash or a full disk leaves the old file as it was."""
+    text = dumps(lab, secrets=secrets)
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    handle, temporary = tempfile.mkstemp(prefix=".netlab-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def samples() -> dict[str, str]:
+    """The sample labs that ship with NetLab: title -> path. Package data, so a plain install has them."""
+    found = {}
+    for entry in sorted(resources.files("netlab.lab").joinpath("samples").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(SUFFIX):
+            path = str(entry)
+            found[read(path).title or entry.name] = path
+    return found

@@ -1,0 +1,312 @@
+"""Lab files in the window: the File menu's lab actions, recent and sample labs, and the exercise dock.
+
+Every tab with a `lab_key` gives its state as one frozen dataclass (`lab_state()`) and takes one back
+(`load_lab_state()`); netlab/lab/labfile.py turns those into a file. Opening reads and checks the whole
+file first, so a bad file changes nothing in the window.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from netlab.core.config import ConfigError
+from netlab.lab import labfile
+from netlab.lab.labfile import Lab, LabError
+from netlab.lab.serial import has_secrets
+from ui.common.widgets import hbox, named
+
+RECENT_KEY = "labs/recent"
+WORKSPACE_KEY = "labs/workspace"
+RECENT_MAX = 8
+FILTER = "NetLab labs (*.netlab);;All files (*)"
+
+
+class LabTab(Protocol):
+    lab_key: str
+
+    def lab_state(self) -> Any: ...
+
+    def load_lab_state(self, state: Any) -> None: ...
+
+    def stop_all(self) -> None: ...
+
+
+class ExerciseDock(QDockWidget):
+    """The lab's exercise, rendered from Markdown by Qt; Edit lets an instructor write it here."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Exercise", parent)
+        self.setObjectName("exerciseDock")
+        self.view = named(QTextBrowser(), "exerciseView", "Exercise text")
+        self.view.setOpenExternalLinks(True)
+        self.editor = named(QPlainTextEdit(), "exerciseEditor", "Exercise text in Markdown")
+        self.editor.setPlaceholderText("Write the exercise in Markdown: # Title, *emphasis*, `code`, lists …")
+        self.notice = QLabel()
+        self.notice.setObjectName("exerciseNotice")
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        self.edit_button = named(QPushButton("Edit"), "exerciseEdit", "Edit the exercise text")
+        self.edit_button.setCheckable(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.editor)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.pages, 1)
+        layout.addLayout(hbox(None, self.edit_button))
+        self.setWidget(body)
+        self.edit_button.toggled.connect(self._on_edit_toggled)
+
+    def markdown(self) -> str:
+        return self.editor.toPlainText()
+
+    def set_markdown(self, text: str) -> None:
+        self.editor.setPlainText(text)
+        self.view.setMarkdown(text)
+
+    def set_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    @Slot(bool)
+    def _on_edit_toggled(self, editing: bool) -> None:
+        if not editing:
+            self.view.setMarkdown(self.editor.toPlainText())
+        self.pages.setCurrentWidget(self.editor if editing else self.view)
+        self.edit_button.setText("Done" if editing else "Edit")
+
+
+class LabController(QObject):
+    """New, Open, Save, Save as, recent and sample labs, and the workspace kept between sessions.
+
+    Signals:
+        status(str): a line for the window's status bar.
+        path_changed(str): the lab file now open ("" for a new, unsaved lab).
+    """
+
+    status = Signal(str)
+    path_changed = Signal(str)
+
+    def __init__(self, window: QMainWindow, tabs: list[LabTab], dock: ExerciseDock) -> None:
+        super().__init__(window)
+        self.window = window
+        self.tabs = tabs
+        self.dock = dock
+        self.path = ""
+        self.title = ""
+        menu = window.menuBar().addMenu("&File")
+        menu.setObjectName("fileMenu")
+        self.menu = menu
+        self.new_action = self._action("&New lab", QKeySequence.StandardKey.New, self.new_lab)
+        self.open_action = self._action("&Open lab…", QKeySequence.StandardKey.Open, self._on_open_triggered)
+        self.save_action = self._action("&Save lab", QKeySequence.StandardKey.Save, self._on_save_triggered)
+        self.save_as_action = self._action(
+            "Save lab &as…", QKeySequence.StandardKey.SaveAs, self._on_save_as_triggered
+        )
+        self.recent_menu = menu.addMenu("&Recent labs")
+        self.samples_menu = menu.addMenu("Sa&mple labs")
+        menu.addSeparator()
+        self.secrets_action = QAction("Include &secrets (passwords, keys) when saving", self)
+        self.secrets_action.setCheckable(True)
+        menu.addAction(self.secrets_action)
+        menu.addAction(dock.toggleViewAction())
+        menu.addSeparator()
+        for title, path in labfile.samples().items():
+            action = self.samples_menu.addAction(title)
+            action.triggered.connect(lambda _=False, p=path: self.open_from_menu(p, sample=True))
+        self._fill_recent()
+
+    def _action(self, text: str, keys: QKeySequence.StandardKey, slot: Any) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(keys)
+        action.triggered.connect(slot)
+        self.menu.addAction(action)
+        return action
+
+    # ------------------------------------------------------------------ the lab in the window
+    def current(self) -> Lab:
+        """Every tab's state; raises ConfigError naming the tab and the field that is not right yet."""
+        states = {}
+        for tab in self.tabs:
+            try:
+                states[tab.lab_key] = tab.lab_state()
+            except ConfigError as exc:
+                problem = exc.problems[0]
+                raise ConfigError(
+                    [type(problem)(f"{tab.lab_key}.{problem.field}", problem.message, problem.hint)]
+                ) from None
+        return Lab(title=self.title, exercise=self.dock.markdown(), states=states)
+
+    def apply(self, lab: Lab) -> None:
+        """Put a (fully checked) lab into the window: engines stop, every tab takes its section."""
+        for tab in self.tabs:
+            tab.stop_all()
+        for tab in self.tabs:
+            tab.load_lab_state(lab.state(tab.lab_key))
+        self.title = lab.title
+        self.dock.set_markdown(lab.exercise)
+        self.dock.set_notice(
+            "This lab file holds secrets (passwords or keys): share it only with people who may know them."
+            if lab.holds_secrets
+            else ""
+        )
+        if lab.exercise.strip():
+            self.dock.show()
+
+    @Slot()
+    def new_lab(self) -> None:
+        self.apply(Lab())
+        self._set_path("")
+        self.status.emit("New lab: every tab is back to its defaults")
+
+    def open_lab(self, path: str, *, sample: bool = False) -> str | None:
+        """Open a lab file; on any problem return one plain line and leave the window as it was.
+
+        A sample is opened as a new lab: Save asks where to keep the copy, and it is not a recent lab.
+        """
+        try:
+            lab = labfile.read(path)
+        except LabError as exc:
+            return f"{os.path.basename(path)}: {exc}"
+        self.apply(lab)
+        self._set_path("" if sample else path)
+        if not sample:
+            self._remember(path)
+        said = f"Opened lab {lab.title or os.path.basename(path)}"
+        if lab.holds_secrets:
+            said += ": it holds secrets (passwords or keys)"
+        self.status.emit(said)
+        return None
+
+    def save_lab(self, path: str) -> str | None:
+        """Save to path; on a problem return one plain line (and write nothing)."""
+        try:
+            lab = self.current()
+        except ConfigError as exc:
+            return f"Not saved: {exc.problems[0].field}: {exc.problems[0]}"
+        if not self.title:
+            self.title = os.path.splitext(os.path.basename(path))[0]
+            lab = Lab(title=self.title, exercise=lab.exercise, states=lab.states)
+        secrets = self.secrets_action.isChecked()
+        try:
+            labfile.write(path, lab, secrets=secrets)
+        except OSError as exc:
+            return f"Not saved: {path} could not be written ({exc.strerror or exc})"
+        self._set_path(path)
+        self._remember(path)
+        left_out = not secrets and any(has_secrets(s) for s in lab.states.values())
+        self.status.emit(
+            f"Saved lab {path}"
+            + (": passwords left out (tick File ▸ Include secrets to keep them)" if left_out else "")
+        )
+        return None
+
+    def _set_path(self, path: str) -> None:
+        self.path = path
+        self.path_changed.emit(path)
+
+    # ------------------------------------------------------------------ menu slots
+    def open_from_menu(self, path: str, sample: bool = False) -> None:
+        problem = self.open_lab(path, sample=sample)
+        if problem:
+            self._refuse("The lab was not opened", problem)
+
+    @Slot()
+    def _on_open_triggered(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open a lab", self._folder(), FILTER)
+        if path:
+            self.open_from_menu(path)
+
+    @Slot()
+    def _on_save_triggered(self) -> None:
+        if not self.path:
+            self._on_save_as_triggered()
+            return
+        problem = self.save_lab(self.path)
+        if problem:
+            self._refuse("The lab was not saved", problem)
+
+    @Slot()
+    def _on_save_as_triggered(self) -> None:
+        suggestion = self.path or os.path.join(self._folder(), "lab.netlab")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save the lab", suggestion, FILTER)
+        if not path:
+            return
+        if not path.endswith(labfile.SUFFIX):
+            path += labfile.SUFFIX
+        problem = self.save_lab(path)
+        if problem:
+            self._refuse("The lab was not saved", problem)
+
+    def _refuse(self, title: str, line: str) -> None:
+        self.status.emit(line)
+        QMessageBox.warning(self.window, title, line)
+
+    def _folder(self) -> str:
+        return os.path.dirname(self.path) if self.path else os.getcwd()
+
+    # ------------------------------------------------------------------ recent labs and the workspace
+    def recent(self) -> list[str]:
+        value = QSettings().value(RECENT_KEY, [])
+        items = value if isinstance(value, list) else [value] if isinstance(value, str) else []
+        return [str(item) for item in items if item]
+
+    def _remember(self, path: str) -> None:
+        absolute = os.path.abspath(path)
+        paths = [absolute] + [p for p in self.recent() if p != absolute]
+        QSettings().setValue(RECENT_KEY, paths[:RECENT_MAX])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent()
+        for path in paths:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_from_menu(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    def save_workspace(self, store: QSettings) -> None:
+        """The window's settings as a lab (secrets left out), through the same serialisation as files."""
+        try:
+            lab = self.current()
+        except ConfigError:
+            return  # a half-typed field: keep the workspace saved last time rather than lose it all
+        store.setValue(WORKSPACE_KEY, labfile.dumps(lab, secrets=False))
+        store.setValue("labs/open", self.path)
+
+    def load_workspace(self, store: QSettings) -> None:
+        text = store.value(WORKSPACE_KEY)
+        if not isinstance(text, str) or not text:
+            return
+        try:
+            lab = labfile.loads(text)
+        except LabError as exc:
+            self.status.emit(f"The last session's settings could not be restored: {exc}")
+            return
+        self.apply(lab)
+        path = store.value("labs/open", "")
+        self._set_path(str(path) if isinstance(path, str) and os.path.isfile(path) else "")
+
+
+def dock_on_the_right(window: QMainWindow, dock: ExerciseDock) -> None:
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.hide()  # shown when a lab has an exercise, or from File ▸ Exercise
