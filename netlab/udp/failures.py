@@ -69,6 +69,12 @@ def explain_udp(
                 f"This socket has joined too many groups to join {group}",
                 "leave a group first (Linux allows 20 per socket by default)",
             )
+    if code == errno.EADDRNOTAVAIL and group and action == "sendto":
+        return Problem(
+            f"The interface has no address to send to {group} from",
+            "IPv6 needs a link-local address on the interface, ready a second or two after it comes "
+            "up; wait and send again, or choose another interface",
+        )
     if code in (errno.ENETUNREACH, errno.ENODEV) and group:
         return Problem(
             f"The interface cannot carry multicast to {group}: it has no multicast route",

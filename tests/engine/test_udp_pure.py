@@ -142,3 +142,10 @@ def test_failure_words() -> None:
     )
     assert "multicast" in no_route.message
     assert "EMSGSIZE" in explain_udp(OSError(errno.EMSGSIZE, "x"), action="sendto").message
+
+
+def test_multicast_send_without_a_source_address_is_explained() -> None:
+    problem = explain_udp(
+        OSError(errno.EADDRNOTAVAIL, "x"), action="sendto", host="ff02::1", port=9, group="ff02::1"
+    )
+    assert "no address to send to ff02::1 from" in problem.message and "link-local" in problem.hint
