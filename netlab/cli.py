@@ -91,7 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     client.add_argument("--timeout", type=float, default=5.0, help="connect timeout in seconds")
     client.add_argument("--hexdump", action="store_true", help="print replies as a hexdump")
     client.add_argument("--tls", action="store_true", help="connect with TLS")
-    client.add_argument("--insecure", action="store_true", help="with --tls, accept self-signed certificates")
+    client.add_argument(
+        "--no-verify",
+        "--insecure",
+        dest="no_verify",
+        action="store_true",
+        help="with --tls, don't verify the certificate: any server is accepted, and its certificate is shown",
+    )
     client.add_argument("--ca-file", default="", metavar="PEM", help="with --tls, also trust this CA")
     client.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
     _add_code_option(client)
@@ -321,7 +327,7 @@ def _tcp_client_config(args: argparse.Namespace) -> TcpClientConfig:
         port=args.port,
         connect_timeout=args.timeout,
         tls=args.tls,
-        tls_verify=not args.insecure,
+        tls_verify=not args.no_verify,
         ca_file=args.ca_file,
         trace=args.trace,
     )
@@ -382,6 +388,8 @@ def _client_session(
             opened = True
         elif isinstance(event, Error):
             _say(event)
+            if not opened:  # the connection failed for the reason just printed: nothing more will come
+                return 1
             status = 1
         elif isinstance(event, Closed):
             return status if opened else 1

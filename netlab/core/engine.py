@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from netlab.core.errors import explain
+from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Error, Event, Sink, Stopped
 
 
@@ -35,9 +35,14 @@ class Timer:
 
 
 class Loop:
-    """A selectors loop. Only call_soon_threadsafe() and request_stop() may be used from other threads."""
+    """A selectors loop. Only call_soon_threadsafe() and request_stop() may be used from other threads.
 
-    def __init__(self) -> None:
+    An expected failure (see errors.EXPECTED) escaping a command or timer goes to on_failure and the
+    loop goes on; one escaping a socket's callback goes to that socket's failed() instead.
+    """
+
+    def __init__(self, on_failure: Callable[[Exception], None] | None = None) -> None:
+        self.on_failure = on_failure
         self.selector = selectors.DefaultSelector()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
@@ -88,15 +93,27 @@ class Loop:
             elif self._timers:
                 timeout = max(0.0, self._timers[0][0] - time.monotonic())
             for key, mask in self.selector.select(timeout):
-                key.data(mask)
+                self._call(key.data, (mask,))
             for _ in range(len(self._commands)):
                 callback, args = self._commands.popleft()
-                callback(*args)
+                self._call(callback, args)
             now = time.monotonic()
             while self._timers and self._timers[0][0] <= now:
                 _, _, timer = heapq.heappop(self._timers)
                 if not timer.cancelled:
-                    timer.callback(*timer.args)
+                    self._call(timer.callback, timer.args)
+
+    def _call(self, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        try:
+            callback(*args)
+        except EXPECTED as exc:
+            owner = getattr(callback, "__self__", None)
+            if isinstance(owner, Registered):
+                owner.failed(exc)
+            elif self.on_failure is not None:
+                self.on_failure(exc)
+            else:
+                raise
 
     def close(self) -> None:
         self.selector.close()
@@ -114,6 +131,13 @@ class Registered:
 
     def _on_ready(self, mask: int) -> None:
         raise NotImplementedError
+
+    def failed(self, exc: Exception) -> None:
+        """An expected failure escaped one of this socket's calls: report it and close the socket.
+
+        Subclasses do this with their engine's bookkeeping; without it the engine stops as on a bug.
+        """
+        raise exc
 
     def _set_interest(self, wanted: int) -> None:
         if wanted == self._interest:
@@ -150,7 +174,7 @@ class Engine:
 
     def __init__(self, sink: Sink, trace: bool = False) -> None:
         self._sink = sink
-        self.loop = Loop()
+        self.loop = Loop(on_failure=self.command_failed)
         self.trace = trace
         self.started = threading.Event()  # set once setup() has run, whether it worked or not
         self.connections = 0
@@ -162,6 +186,10 @@ class Engine:
 
     def emit(self, event: Event) -> None:
         self._sink(event)
+
+    def command_failed(self, exc: Exception) -> None:
+        """An expected failure in a command or timer: one Error event; the engine keeps serving."""
+        self.emit(error_event(exc, source=self.source, action=f"the {self.source}"))
 
     def counters(self) -> Counters:
         """Safe from any thread: reads a few ints."""
@@ -188,6 +216,8 @@ class Engine:
             self.started.set()
             if ok:
                 self.loop.run()
+        except EXPECTED as exc:  # from setup(): a machine check such as an unreadable file
+            self.emit(error_event(exc, source=self.source, action=f"starting the {self.source}"))
         except Exception as exc:  # a bug, not a network failure: keep the app alive and say so
             self.emit(
                 Error(
@@ -216,8 +246,7 @@ class Engine:
             except BlockingIOError:
                 return
             except OSError as exc:
-                problem = explain(exc, action="accept")
-                self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
+                self.emit(error_event(exc, source=self.source, action="accept"))
                 return
             sock.setblocking(False)
             yield sock, address

@@ -7,7 +7,9 @@ import socket
 import ssl
 from dataclasses import dataclass
 
-from netlab.core.config import format_address
+from netlab.core.codec import CodecError
+from netlab.core.config import ConfigError, format_address
+from netlab.core.events import Error
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,12 @@ class Problem:
 
 class NetLabError(Exception):
     """Base of NetLab's own exceptions; str() is fit to show to a user."""
+
+
+# What the network, TLS, files and codecs raise when something expected goes wrong. An engine turns
+# these into an Error event and keeps running; anything else is a bug and shows as an internal error.
+# UnicodeError is a ValueError; ValueError also covers I/O on a socket that has just been closed.
+EXPECTED: tuple[type[Exception], ...] = (OSError, ValueError, LookupError, NetLabError)
 
 
 # errno -> (message, hint). {where} is host:port, {host} and {port} the parts, {action} the call.
@@ -76,16 +84,17 @@ _BY_ERRNO: dict[int, tuple[str, str]] = {
 
 def explain(exc: BaseException, *, action: str, host: str = "", port: int | None = None) -> Problem:
     """Turn an exception from a socket, TLS or file operation into a Problem a user can act on."""
-    where = format_address((host, port))
-    fill = {"where": where, "host": host or "?", "port": port if port is not None else "?"}
+    where = _where(host, port)
+    fill = {"where": where, "host": host or "the peer", "port": port if port is not None else "?"}
     if isinstance(exc, ssl.SSLCertVerificationError):
-        reason = exc.verify_message or str(exc)
+        reason = getattr(exc, "verify_message", None) or str(exc)
         return Problem(
             f"The certificate of {where} was not accepted ({reason})",
-            "if you trust this server's self-signed certificate, tick 'Allow self-signed'",
+            "give the CA file that signed it; or, only if you trust this network, tick "
+            '"Don\'t verify the certificate"',
         )
     if isinstance(exc, ssl.SSLError):
-        reason = exc.reason or str(exc)
+        reason = getattr(exc, "reason", None) or str(exc)
         return Problem(
             f"The TLS handshake with {where} failed ({reason})",
             "check that both sides use TLS, and that the certificate and key match",
@@ -115,4 +124,46 @@ def explain(exc: BaseException, *, action: str, host: str = "", port: int | None
         return Problem(f"{action} failed for {where}: {exc.strerror or exc}", "")
     if isinstance(exc, NetLabError):
         return Problem(str(exc), "")
+    if isinstance(exc, CodecError):
+        return Problem(exc.message, exc.hint)
+    if isinstance(exc, ConfigError) and exc.problems:
+        first = exc.problems[0]
+        return Problem(first.message, first.hint)
+    if isinstance(exc, UnicodeError):
+        return Problem(
+            f"{action} failed: text could not be converted ({exc})",
+            "choose another encoding, or send the bytes as hex",
+        )
+    if isinstance(exc, LookupError):
+        return Problem(f"{action} failed: {exc}", "choose a text encoding such as utf-8 or latin-1")
     return Problem(f"{action} failed: {exc}", "")
+
+
+def _where(host: str, port: int | None) -> str:
+    """host:port for messages; a missing part is left out rather than shown as ':None'."""
+    if host and port is not None:
+        return format_address((host, port))
+    if host:
+        return host
+    return "the peer" if port is None else f"port {port}"
+
+
+def error_event(
+    exc: BaseException,
+    *,
+    source: str,
+    action: str,
+    conn: int = 0,
+    peer: str = "",
+    host: str = "",
+    port: int | None = None,
+) -> Error:
+    """The one way an expected exception becomes an Error event: explained, with a hint.
+
+    host and port default to the ones in peer ("127.0.0.1:9000", "[::1]:80").
+    """
+    if not host and peer:
+        name, _, digits = peer.rpartition(":")
+        host, port = (name.strip("[]"), int(digits)) if digits.isdigit() and name else (peer, port)
+    problem = explain(exc, action=action, host=host, port=port)
+    return Error(source=source, conn=conn, peer=peer, message=problem.message, hint=problem.hint)

@@ -47,6 +47,16 @@ class Info(Event):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PeriodicEnded(Info):
+    """A periodic send on conn ended (finished its count, stopped by you, or the connection closed).
+
+    A plain Info line in the log; a send box's Start/Stop button listens for it to flip back.
+    """
+
+    sends: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SocketCall(Event):
     """One socket API call, for the socket-call trace: `call` as a student would write it."""
 

@@ -18,6 +18,7 @@ from netlab.core.events import (
     Info,
     Listening,
     Opened,
+    PeriodicEnded,
     SocketCall,
     Stopped,
     TlsInfo,
@@ -121,6 +122,7 @@ def kind(event: Event) -> str:
 _KINDS = {
     Data: "data",
     Info: "info",
+    PeriodicEnded: "info",
     SocketCall: "call",
     Listening: "listening",
     Opened: "opened",

@@ -1,15 +1,21 @@
-"""TLS contexts for NetLab's servers and clients, and a self-signed certificate on request."""
+"""TLS contexts for NetLab's servers and clients, a self-signed certificate on request, and what a
+certificate says (for the log when nobody verified it). Plain parameters: any protocol can use it."""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import ipaddress
 import os
+import shutil
 import ssl
 import tempfile
+from dataclasses import dataclass
 
 from netlab.core.errors import NetLabError
-from netlab.tcp.config import TcpClientConfig, TlsServerSettings
+
+# The hint wherever verification failed or is off; the GUI's checkbox and the CLI option say the same.
+NO_VERIFY_LABEL = "Don't verify the certificate"
 
 
 class TlsSetupError(NetLabError):
@@ -65,36 +71,75 @@ def _require_file(path: str, what: str, hint: str) -> None:
         raise TlsSetupError(f"The {what} file {path} does not exist on this machine: {hint}")
 
 
-def server_context(settings: TlsServerSettings, host: str) -> tuple[ssl.SSLContext, str]:
-    """A server context and the certificate file it uses."""
-    if not settings.self_signed:
+@dataclass(frozen=True)
+class ServerTls:
+    """A server's TLS context, the certificate file it shows, and the temp folder to remove at stop."""
+
+    context: ssl.SSLContext
+    cert_file: str
+    temp_folder: str = ""
+
+    def cleanup(self) -> None:
+        """Remove the self-signed certificate's folder (the key must not outlive the server)."""
+        if self.temp_folder:
+            shutil.rmtree(self.temp_folder, ignore_errors=True)
+
+
+def server_context(cert_file: str, key_file: str, *, self_signed: bool, host: str) -> ServerTls:
+    """A server context; with self_signed, a fresh certificate for host in a temp folder of its own."""
+    if not self_signed:
         # Checked here, not in the config, so a lab written on another machine still loads.
-        for path, what in ((settings.cert_file, "certificate"), (settings.key_file, "private key")):
+        for path, what in ((cert_file, "certificate"), (key_file, "private key")):
             _require_file(path, what, "pick one, or tick 'Self-signed'")
-    cert, key = make_self_signed(host) if settings.self_signed else (settings.cert_file, settings.key_file)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    folder = tempfile.mkdtemp(prefix="netlab-tls-") if self_signed else ""
     try:
-        context.load_cert_chain(cert, key)
-    except (OSError, ssl.SSLError) as exc:
-        raise TlsSetupError(
-            f"The certificate {cert} and key {key} could not be loaded ({exc}): "
-            "pick a PEM certificate and the private key that belongs to it"
-        ) from None
-    return context, cert
-
-
-def client_context(config: TcpClientConfig) -> ssl.SSLContext:
-    """Verifies the server by default; tls_verify=False accepts self-signed certificates."""
-    context = ssl.create_default_context()
-    if config.ca_file:
-        _require_file(config.ca_file, "CA", "pick the certificate of the CA that signed the server's")
+        cert, key = make_self_signed(host, folder) if self_signed else (cert_file, key_file)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         try:
-            context.load_verify_locations(config.ca_file)
+            context.load_cert_chain(cert, key)
         except (OSError, ssl.SSLError) as exc:
             raise TlsSetupError(
-                f"The CA file {config.ca_file} could not be loaded ({exc}): pick a PEM certificate"
+                f"The certificate {cert} and key {key} could not be loaded ({exc}): "
+                "pick a PEM certificate and the private key that belongs to it"
             ) from None
-    if not config.tls_verify:
+    except BaseException:
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return ServerTls(context, cert, folder)
+
+
+def client_context(ca_file: str = "", *, verify: bool = True) -> ssl.SSLContext:
+    """Verifies the server (against the system's CAs and ca_file) unless verify is False.
+
+    verify=False turns all verification off (CERT_NONE): any certificate, for any name, is accepted.
+    """
+    context = ssl.create_default_context()
+    if ca_file:
+        _require_file(ca_file, "CA", "pick the certificate of the CA that signed the server's")
+        try:
+            context.load_verify_locations(ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsSetupError(
+                f"The CA file {ca_file} could not be loaded ({exc}): pick a PEM certificate"
+            ) from None
+    if not verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
     return context
+
+
+def describe_certificate(der: bytes) -> str:
+    """What a certificate says, in one line: subject, issuer, expiry and SHA-256 fingerprint."""
+    from cryptography import x509
+
+    fingerprint = hashlib.sha256(der).hexdigest().upper()
+    pairs = ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2))
+    try:
+        cert = x509.load_der_x509_certificate(der)
+    except ValueError:
+        return f"an unreadable certificate, SHA-256 {pairs}"
+    expires = cert.not_valid_after_utc.strftime("%Y-%m-%d %H:%M UTC")
+    subject = cert.subject.rfc4514_string() or "(empty)"
+    issuer = cert.issuer.rfc4514_string() or "(empty)"
+    return f"subject {subject}, issuer {issuer}, expires {expires}, SHA-256 {pairs}"

@@ -34,7 +34,7 @@ from netlab.core.config import (
     secret,
 )
 from netlab.core.engine import Engine, Registered
-from netlab.core.errors import explain
+from netlab.core.errors import error_event, explain
 from netlab.core.events import Closed, Error, HttpExchange, Listening, Opened
 from netlab.http.files import (
     Refusal,
@@ -644,6 +644,12 @@ class HttpConnection(Registered):
         else:
             self.close("idle, timed out")
 
+    def failed(self, exc: Exception) -> None:
+        """An expected failure on this connection: say so and close it; the server serves on."""
+        error = error_event(exc, source=self.server.source, action="serve", conn=self.conn, peer=self.peer)
+        self.server.emit(error)
+        self.close(error.message)
+
     def close(self, reason: str) -> None:
         if self.closed:
             return
@@ -726,15 +732,19 @@ class FileServer(Engine):
     def _accept(self, _mask: int) -> None:
         assert self._listener is not None
         for sock, address in self.accept_all(self._listener):
-            # Without TCP_NODELAY, keep-alive responses wait ~40 ms for delayed ACKs (Nagle).
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn, self._next = self._next, self._next + 1
             peer = format_address(address)
+            try:
+                # Without TCP_NODELAY, keep-alive responses wait ~40 ms for delayed ACKs (Nagle).
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                local = format_address(sock.getsockname())
+            except OSError as exc:  # the client reset the connection before we got to it
+                sock.close()
+                self.emit(error_event(exc, source=self.source, action="accept", peer=peer))
+                continue
+            conn, self._next = self._next, self._next + 1
             self.connections += 1
             self._connections[conn] = HttpConnection(self, sock, conn, peer)
-            self.emit(
-                Opened(source=self.source, conn=conn, peer=peer, local=format_address(sock.getsockname()))
-            )
+            self.emit(Opened(source=self.source, conn=conn, peer=peer, local=local))
 
     def drop(self, connection: HttpConnection) -> None:
         self._connections.pop(connection.conn, None)

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import socket
+import ssl
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from netlab.core.config import Family
 from netlab.core.engine import Timer
-from netlab.core.errors import NetLabError, explain
-from netlab.core.events import Error, Info
+from netlab.core.errors import EXPECTED, error_event
+from netlab.core.events import Closed, Error, Info, PeriodicEnded, SocketCall
 from netlab.core.tls import client_context
 from netlab.tcp.config import PeriodicSend, TcpClientConfig
-from netlab.tcp.stream import ConnectionInfo, State, Stream, StreamEngine
+from netlab.tcp.stream import HIGH_WATER, ConnectionInfo, SocketOption, State, Stream, StreamEngine
 
 _FAMILIES = {
     Family.AUTO: socket.AF_UNSPEC,
@@ -22,21 +26,45 @@ _FAMILIES = {
     Family.IPV6: socket.AF_INET6,
 }
 
+Address = tuple[socket.AddressFamily, tuple[str, int]]
+Resolver = Callable[[str, int, int], list[Address]]
+
+
+def resolve(host: str, port: int, family: int) -> list[Address]:
+    """getaddrinfo() for a TCP connection: every address of host, in the order the system prefers."""
+    found = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    return [(info[0], (str(info[4][0]), int(info[4][1]))) for info in found]
+
+
+@dataclass
+class _Periodic:
+    """One connection's periodic send: the next tick's timer, sends so far, and whether it waits."""
+
+    timer: Timer | None = None
+    done: int = 0
+    paused: bool = False
+
 
 class TcpClients(StreamEngine):
     """Opens and drives any number of client connections.
 
+    Names are resolved on a helper thread, so a slow DNS server holds up neither this loop nor the
+    GUI; a lookup that never returns is abandoned at the connect timeout, and stop() never waits for it.
+
     Thread-safe commands: open() (returns the new connection's number at once), send(), send_file(),
     start_periodic(), stop_periodic(), half_close(), close(), stop(), set_trace().
+    Every open() ends with a Closed event for its number, whether or not it ever connected.
     """
 
     source = "client"
 
-    def __init__(self, sink: Callable[..., None], trace: bool = False) -> None:
+    def __init__(self, sink: Callable[..., None], trace: bool = False, resolver: Resolver = resolve) -> None:
         super().__init__(sink, trace=trace)
         self._ids = itertools.count(1)
         self._streams: dict[int, Stream] = {}
-        self._periodic: dict[int, Timer] = {}
+        self._resolving: dict[int, Timer] = {}  # conn -> its connect timeout, while its name is looked up
+        self._periodic: dict[int, _Periodic] = {}
+        self._resolver = resolver
 
     # ------------------------------------------------------------------ thread-safe commands
     def open(self, config: TcpClientConfig) -> int:
@@ -60,84 +88,147 @@ class TcpClients(StreamEngine):
         self.loop.call_soon_threadsafe(self._with_stream, conn, Stream.shutdown_write)
 
     def close(self, conn: int) -> None:
-        self.loop.call_soon_threadsafe(self._with_stream, conn, lambda s: s.close("closed by you"))
+        self.loop.call_soon_threadsafe(self._close, conn)
 
     def connection_list(self) -> list[ConnectionInfo]:
         """A snapshot of the open connections, safe from any thread."""
         return [s.info() for s in list(self._streams.values())]
 
-    # ------------------------------------------------------------------ loop thread
+    # ------------------------------------------------------------------ loop thread: opening
     def _open(self, conn: int, config: TcpClientConfig) -> None:
         self.trace = self.trace or config.trace
         host = config.host.strip("[]")
         where = f"{host}:{config.port}"
         try:
-            tls = client_context(config) if config.tls else None
-            addresses = socket.getaddrinfo(
-                host, config.port, _FAMILIES[config.family], socket.SOCK_STREAM, socket.IPPROTO_TCP
-            )
-        except (OSError, NetLabError) as exc:
-            problem = explain(exc, action="connect", host=host, port=config.port)
-            self.emit(
-                Error(source=self.source, conn=conn, peer=where, message=problem.message, hint=problem.hint)
-            )
+            tls = client_context(config.ca_file, verify=config.tls_verify) if config.tls else None
+        except EXPECTED as exc:  # TlsSetupError included: a missing or unreadable CA file
+            self._not_opened(conn, where, exc, "TLS setup")
             return
-        family = addresses[0][0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        stream = Stream(self, sock, conn, where, tls=tls, server_hostname=host)
+        family = _FAMILIES[config.family]
+        if _is_address(host):  # nothing to look up: no thread needed
+            try:
+                addresses = resolve(host, config.port, family)
+            except OSError as exc:
+                self._not_opened(conn, where, exc, "connect")
+                return
+            self._connect(conn, config, tls, addresses, config.connect_timeout)
+            return
+        deadline = time.monotonic() + config.connect_timeout
+        self._resolving[conn] = self.loop.call_at(deadline, self._lookup_timed_out, conn, config)
+        self._trace_call(conn, where, f"getaddrinfo({host!r}, {config.port})", "asked on a helper thread")
+
+        def look_up() -> None:
+            try:
+                outcome: list[Address] | BaseException = self._resolver(host, config.port, family)
+            except Exception as exc:  # handed to the loop thread, which says it in plain words
+                outcome = exc
+            self.loop.call_soon_threadsafe(self._resolved, conn, config, tls, outcome, deadline)
+
+        # A daemon thread: a lookup that never returns must not keep the program from exiting.
+        threading.Thread(target=look_up, name=f"netlab-resolve-{conn}", daemon=True).start()
+
+    def _resolved(
+        self,
+        conn: int,
+        config: TcpClientConfig,
+        tls: ssl.SSLContext | None,
+        outcome: list[Address] | BaseException,
+        deadline: float,
+    ) -> None:
+        timer = self._resolving.pop(conn, None)
+        if timer is None:
+            return  # closed, timed out or stopped meanwhile: the answer comes too late to matter
+        timer.cancel()
+        where = f"{config.host.strip('[]')}:{config.port}"
+        if isinstance(outcome, BaseException):
+            self._not_opened(conn, where, outcome, "connect")
+            return
+        if not outcome:
+            self._not_opened(conn, where, socket.gaierror(socket.EAI_NONAME, "no address"), "connect")
+            return
+        shown = ", ".join(address[0] for _family, address in outcome[:4])
+        self._trace_call(conn, where, "getaddrinfo() returned", f"{len(outcome)} address(es): {shown}")
+        self._connect(conn, config, tls, outcome, max(0.001, deadline - time.monotonic()))
+
+    def _lookup_timed_out(self, conn: int, config: TcpClientConfig) -> None:
+        if self._resolving.pop(conn, None) is None:
+            return
+        host = config.host.strip("[]")
+        where = f"{host}:{config.port}"
+        seconds = f"{config.connect_timeout:g}"
+        self.emit(
+            Error(
+                source=self.source,
+                conn=conn,
+                peer=where,
+                message=f"The name lookup for '{host}' took longer than {seconds} s",
+                hint="the DNS server is slow or unreachable: check the network, or type an IP address",
+            )
+        )
+        self.emit(Closed(source=self.source, conn=conn, peer=where, reason="the name lookup timed out"))
+
+    def _connect(
+        self,
+        conn: int,
+        config: TcpClientConfig,
+        tls: ssl.SSLContext | None,
+        addresses: list[Address],
+        timeout: float,
+    ) -> None:
+        where = f"{config.host.strip('[]')}:{config.port}"
+        try:
+            sock = socket.socket(addresses[0][0], socket.SOCK_STREAM)
+            sock.setblocking(False)
+        except OSError as exc:
+            self._not_opened(conn, where, exc, "socket")
+            return
+        stream = Stream(self, sock, conn, where, tls=tls, server_hostname=config.host.strip("[]"))
         self._streams[conn] = stream
-        self._apply_options(stream, config)
-        stream.connect([(a[0], (str(a[4][0]), int(a[4][1]))) for a in addresses], config.connect_timeout)
+        stream.connect(addresses, timeout, _options(config))
 
-    def _apply_options(self, stream: Stream, config: TcpClientConfig) -> None:
-        options = [
-            (config.nodelay, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1, "IPPROTO_TCP, TCP_NODELAY, 1"),
-            (config.keepalive, socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1, "SOL_SOCKET, SO_KEEPALIVE, 1"),
-            (
-                config.rcvbuf > 0,
-                socket.SOL_SOCKET,
-                socket.SO_RCVBUF,
-                config.rcvbuf,
-                f"SOL_SOCKET, SO_RCVBUF, {config.rcvbuf}",
-            ),
-            (
-                config.sndbuf > 0,
-                socket.SOL_SOCKET,
-                socket.SO_SNDBUF,
-                config.sndbuf,
-                f"SOL_SOCKET, SO_SNDBUF, {config.sndbuf}",
-            ),
-        ]
-        for wanted, level, option, value, text in options:
-            if wanted:
-                stream.sock.setsockopt(level, option, value)
-                stream._trace(f"setsockopt({text})", "")
+    def _not_opened(self, conn: int, where: str, exc: BaseException, action: str) -> None:
+        error = error_event(exc, source=self.source, action=action, conn=conn, peer=where)
+        self.emit(error)
+        self.emit(Closed(source=self.source, conn=conn, peer=where, reason=error.message))
 
+    def _trace_call(self, conn: int, where: str, call: str, result: str) -> None:
+        if self.trace:
+            self.emit(SocketCall(source=self.source, conn=conn, peer=where, call=call, result=result))
+
+    # ------------------------------------------------------------------ loop thread: commands
     def _with_stream(self, conn: int, action: Callable[[Stream], None]) -> None:
         stream = self._streams.get(conn)
         if stream is None:
-            self.emit(Error(source=self.source, conn=conn, message=f"Connection #{conn} is already closed"))
+            what = "is still looking up its host name" if conn in self._resolving else "is already closed"
+            self.emit(Error(source=self.source, conn=conn, message=f"Connection #{conn} {what}"))
             return
         action(stream)
 
+    def _close(self, conn: int) -> None:
+        timer = self._resolving.pop(conn, None)
+        if timer is not None:
+            timer.cancel()
+            self.emit(Closed(source=self.source, conn=conn, reason="closed by you during the name lookup"))
+            return
+        self._with_stream(conn, lambda s: s.close("closed by you"))
+
     def _send(self, conn: int, data: bytes) -> None:
-        self._with_stream(conn, lambda s: s.write(data))
+        # Bounded like a relay: a peer that never reads costs at most MAX_QUEUED, the rest is counted.
+        self._with_stream(conn, lambda s: s.write(data, droppable=True))
 
     def _send_file(self, conn: int, path: str) -> None:
         try:
             file = open(path, "rb")  # noqa: SIM115 - the stream closes it when it is sent
         except OSError as exc:
-            problem = explain(exc, action="open file")
-            self.emit(Error(source=self.source, conn=conn, message=problem.message, hint=problem.hint))
+            self.emit(error_event(exc, source=self.source, action="open file", conn=conn))
             return
         if conn not in self._streams:
             file.close()
         self._with_stream(conn, lambda s: s.send_file(file))
 
+    # ------------------------------------------------------------------ loop thread: periodic sends
     def _start_periodic(self, conn: int, data: bytes, every: PeriodicSend) -> None:
-        self._stop_periodic(conn, "")
-        start = time.monotonic()
+        self._end_periodic(conn, "")
         self.emit(
             Info(
                 source=self.source,
@@ -146,34 +237,100 @@ class TcpClients(StreamEngine):
                 + (f"{every.count} times" if every.count else "until stopped"),
             )
         )
-        self._periodic_tick(conn, data, every, start, 0)
+        self._periodic[conn] = _Periodic()
+        self._periodic_tick(conn, data, every, time.monotonic(), 0)
 
-    def _periodic_tick(self, conn: int, data: bytes, every: PeriodicSend, start: float, done: int) -> None:
+    def _periodic_tick(self, conn: int, data: bytes, every: PeriodicSend, start: float, tick: int) -> None:
+        """Tick k goes out at start + k intervals: 500 ms x 4 sends at 0, 0.5, 1.0 and 1.5 s."""
+        periodic = self._periodic.get(conn)
         stream = self._streams.get(conn)
-        if stream is None or stream.state is State.CLOSED:
-            self._periodic.pop(conn, None)
+        if periodic is None or stream is None or stream.state is State.CLOSED:
             return
         if stream.state is State.OPEN:
-            stream.write(data)
-            done += 1
-        if every.count and done >= every.count:
-            self._stop_periodic(conn, f"periodic send finished after {done} sends")
+            if stream.queued >= HIGH_WATER:  # the peer is not reading: sending more only piles up
+                if not periodic.paused:
+                    periodic.paused = True
+                    self.emit(
+                        Info(
+                            source=self.source,
+                            conn=conn,
+                            peer=stream.peer,
+                            text=f"periodic send paused: {stream.peer} is not reading, "
+                            f"{stream.queued:,} bytes wait in our send queue",
+                        )
+                    )
+            else:
+                if periodic.paused:
+                    periodic.paused = False
+                    self.emit(Info(source=self.source, conn=conn, text="periodic send resumed"))
+                stream.write(data, droppable=True)
+                periodic.done += 1
+        if every.count and periodic.done >= every.count:
+            self._end_periodic(conn, f"finished after {_sends(periodic.done)}")
             return
         # Scheduled from the start time, so the interval does not drift with the loop's work.
-        when = start + (done + 1) * every.interval_ms / 1000
-        self._periodic[conn] = self.loop.call_at(when, self._periodic_tick, conn, data, every, start, done)
+        when = start + (tick + 1) * every.interval_ms / 1000
+        periodic.timer = self.loop.call_at(when, self._periodic_tick, conn, data, every, start, tick + 1)
 
     def _stop_periodic(self, conn: int, why: str) -> None:
-        timer = self._periodic.pop(conn, None)
-        if timer is not None:
-            timer.cancel()
-            if why:
-                self.emit(Info(source=self.source, conn=conn, text=f"periodic send: {why}"))
+        periodic = self._periodic.get(conn)
+        if periodic is not None:
+            self._end_periodic(conn, f"{why} after {_sends(periodic.done)}")
+
+    def _end_periodic(self, conn: int, why: str) -> None:
+        """End conn's periodic send; with a reason, say so (the send box flips its button on this)."""
+        periodic = self._periodic.pop(conn, None)
+        if periodic is None:
+            return
+        if periodic.timer is not None:
+            periodic.timer.cancel()
+        if why:
+            self.emit(
+                PeriodicEnded(source=self.source, conn=conn, text=f"periodic send {why}", sends=periodic.done)
+            )
 
     def stream_closed(self, stream: Stream) -> None:
         self._streams.pop(stream.conn, None)
-        self._stop_periodic(stream.conn, "")
+        self._stop_periodic(stream.conn, "stopped: the connection closed")
 
     def teardown(self) -> None:
+        for timer in self._resolving.values():
+            timer.cancel()
+        self._resolving.clear()  # their helper threads are daemons; their answers go nowhere
         for stream in list(self._streams.values()):
             stream.close("the client engine stopped")
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _sends(count: int) -> str:
+    return "1 send" if count == 1 else f"{count} sends"
+
+
+def _options(config: TcpClientConfig) -> tuple[SocketOption, ...]:
+    """The socket options the config asks for, applied to every address the client tries."""
+    wanted = [
+        (config.nodelay, socket.IPPROTO_TCP, socket.TCP_NODELAY, 1, "IPPROTO_TCP, TCP_NODELAY, 1"),
+        (config.keepalive, socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1, "SOL_SOCKET, SO_KEEPALIVE, 1"),
+        (
+            config.rcvbuf > 0,
+            socket.SOL_SOCKET,
+            socket.SO_RCVBUF,
+            config.rcvbuf,
+            f"SOL_SOCKET, SO_RCVBUF, {config.rcvbuf}",
+        ),
+        (
+            config.sndbuf > 0,
+            socket.SOL_SOCKET,
+            socket.SO_SNDBUF,
+            config.sndbuf,
+            f"SOL_SOCKET, SO_SNDBUF, {config.sndbuf}",
+        ),
+    ]
+    return tuple(SocketOption(level, option, value, text) for on, level, option, value, text in wanted if on)

@@ -470,7 +470,7 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         ]
         if not config.tls_verify:
             out += [
-                "    # 'Allow self-signed': accept any certificate (fine for a lab, never for real use).",
+                '    # "Don\'t verify the certificate": any certificate is accepted (a lab only).',
                 "    context.check_hostname = False",
                 "    context.verify_mode = ssl.CERT_NONE",
             ]

@@ -129,7 +129,7 @@ class TcpClientConfig:
     rcvbuf: int = 0  # 0: the system's default
     sndbuf: int = 0
     tls: bool = False
-    tls_verify: bool = True  # False: allow self-signed / unverified certificates
+    tls_verify: bool = True  # False: "Don't verify the certificate": any certificate is accepted
     ca_file: str = ""  # extra CA to trust, besides the system's
     trace: bool = False
     name: str = field(default="", compare=False)

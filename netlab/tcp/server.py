@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import socket
-import ssl
 import time
 from collections.abc import Callable
 
 from netlab.core.config import Family, format_address
-from netlab.core.errors import NetLabError, explain
+from netlab.core.errors import NetLabError, error_event
 from netlab.core.events import Error, Info, Listening, SocketCall
 from netlab.core.responder import Reply, Responder
-from netlab.core.tls import server_context
+from netlab.core.tls import ServerTls, server_context
 from netlab.tcp.config import ServerMode, TcpServerConfig
 from netlab.tcp.stream import ConnectionInfo, Stream, StreamEngine, family_name
 
@@ -42,7 +41,7 @@ class TcpServer(StreamEngine):
         self.config = config
         self.address: tuple[str, int] | None = None  # the real bound address, once listening
         self._listener: socket.socket | None = None
-        self._tls: ssl.SSLContext | None = None
+        self._tls: ServerTls | None = None
         self._clients: dict[int, Stream] = {}
         self._next_conn = 1
         self.responder = Responder(
@@ -80,8 +79,12 @@ class TcpServer(StreamEngine):
             host = "::"
         try:
             if config.tls is not None:
-                self._tls, cert = server_context(config.tls, host)
-                self.emit(Info(source=self.source, text=f"TLS on, certificate {cert}"))
+                tls = config.tls
+                self._tls = server_context(
+                    tls.cert_file, tls.key_file, self_signed=tls.self_signed, host=host
+                )
+                where = " (removed when the server stops)" if self._tls.temp_folder else ""
+                self.emit(Info(source=self.source, text=f"TLS on, certificate {self._tls.cert_file}{where}"))
             sock = socket.socket(family, socket.SOCK_STREAM)
             self._trace(f"socket({family_name(family)}, SOCK_STREAM)", f"fd {sock.fileno()}")
             if config.reuse_addr:
@@ -110,8 +113,9 @@ class TcpServer(StreamEngine):
         return True
 
     def _setup_failed(self, exc: BaseException, action: str) -> bool:
-        problem = explain(exc, action=action, host=self.config.host, port=self.config.port)
-        self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
+        self.emit(
+            error_event(exc, source=self.source, action=action, host=self.config.host, port=self.config.port)
+        )
         return False
 
     def _accept(self, _mask: int) -> None:
@@ -120,7 +124,8 @@ class TcpServer(StreamEngine):
             conn = self._next_conn
             self._next_conn += 1
             peer = format_address(address)
-            stream = Stream(self, sock, conn, peer, tls=self._tls, server_side=True)
+            context = self._tls.context if self._tls is not None else None
+            stream = Stream(self, sock, conn, peer, tls=context, server_side=True)
             self._clients[conn] = stream
             if self.trace:
                 self.emit(
@@ -141,13 +146,15 @@ class TcpServer(StreamEngine):
             self._listener.close()
             self._trace("close()", "the listening socket is released")
             self.emit(Info(source=self.source, text="stopped listening"))
+        if self._tls is not None:
+            self._tls.cleanup()
 
     def _send(self, conn: int | None, data: bytes) -> None:
         if conn is None:
             for stream in list(self._clients.values()):
                 stream.write(data, droppable=True)
         elif conn in self._clients:
-            self._clients[conn].write(data)
+            self._clients[conn].write(data, droppable=True)  # bounded: a client that never reads
         else:
             self.emit(Error(source=self.source, conn=conn, message=f"Client #{conn} is no longer connected"))
 

@@ -15,8 +15,9 @@ from typing import BinaryIO
 
 from netlab.core.config import format_address
 from netlab.core.engine import Engine, Registered, Timer
-from netlab.core.errors import explain
-from netlab.core.events import Closed, Data, Direction, Error, Opened, SocketCall, TlsInfo
+from netlab.core.errors import EXPECTED, error_event
+from netlab.core.events import Closed, Data, Direction, Error, Info, Opened, SocketCall, TlsInfo
+from netlab.core.tls import NO_VERIFY_LABEL, describe_certificate
 
 RECV_SIZE = 256 * 1024
 HIGH_WATER = 4 * 1024 * 1024  # stop reading a peer while this much of our output waits for it
@@ -35,6 +36,16 @@ class State(Enum):
 
 
 @dataclass(frozen=True)
+class SocketOption:
+    """A setsockopt() a client asks for on every socket it tries; text is how the trace writes it."""
+
+    level: int
+    option: int
+    value: int
+    text: str
+
+
+@dataclass(frozen=True)
 class ConnectionInfo:
     """One connection as a list shows it: who, since when, bytes each way."""
 
@@ -47,6 +58,9 @@ class ConnectionInfo:
 
 class StreamEngine(Engine):
     """An engine whose connections are Streams; it hears about them through these hooks."""
+
+    # A client that connects and never finishes the TLS handshake would hold its socket forever.
+    handshake_timeout = 10.0
 
     def stream_ready(self, stream: Stream) -> None:
         """The connection (and its TLS handshake, if any) is up."""
@@ -98,6 +112,8 @@ class Stream(Registered):
         self._file: BinaryIO | None = None
         self._timeout: Timer | None = None
         self._addresses: list[tuple[socket.AddressFamily, tuple[str, int]]] = []
+        self._options: tuple[SocketOption, ...] = ()
+        self._fresh_socket = True  # the socket given to __init__ has not tried an address yet
 
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.conn, self.peer, self.since, self.bytes_in, self.bytes_out)
@@ -138,18 +154,31 @@ class Stream(Registered):
                 self._read()
 
     # ------------------------------------------------------------------ connecting (clients)
-    def connect(self, addresses: list[tuple[socket.AddressFamily, tuple[str, int]]], timeout: float) -> None:
-        """Try each resolved address in turn, within `timeout` seconds in all."""
+    def connect(
+        self,
+        addresses: list[tuple[socket.AddressFamily, tuple[str, int]]],
+        timeout: float,
+        options: tuple[SocketOption, ...] = (),
+    ) -> None:
+        """Try each resolved address in turn, within `timeout` seconds in all; every socket gets options."""
         self._addresses = list(addresses)
+        self._options = options
         self._timeout = self.engine.loop.call_later(timeout, self._connect_timed_out)
         self._try_next_address()
 
     def _try_next_address(self) -> None:
         family, address = self._addresses.pop(0)
         self.peer = format_address(address)
+        if not self._fresh_socket:
+            self.sock = socket.socket(family, socket.SOCK_STREAM)
+            self.sock.setblocking(False)
+        self._fresh_socket = False
         self._trace(
             f"socket({_FAMILY_NAMES.get(family, str(family))}, SOCK_STREAM)", f"fd {self.sock.fileno()}"
         )
+        for option in self._options:
+            self.sock.setsockopt(option.level, option.option, option.value)
+            self._trace(f"setsockopt({option.text})")
         code = self.sock.connect_ex(address)
         if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
             self._trace(
@@ -172,14 +201,30 @@ class Stream(Registered):
 
     def _connect_failed(self, exc: OSError) -> None:
         if self._addresses:
-            family = self._addresses[0][0]
             self._set_interest(0)
             self.sock.close()
-            self.sock = socket.socket(family, socket.SOCK_STREAM)
-            self.sock.setblocking(False)
-            self._try_next_address()
+            self._trace("close()", f"{exc.strerror or exc}: trying the next address")
+            try:
+                self._try_next_address()
+            except OSError as error:  # out of file descriptors, say: this connection ends, others go on
+                self._fail(error, "connect")
             return
         self._fail(exc, "connect")
+
+    def _handshake_timed_out(self) -> None:
+        if self.state is State.HANDSHAKE:
+            seconds = f"{self.engine.handshake_timeout:g}"
+            self.engine.emit(
+                Error(
+                    source=self.engine.source,
+                    conn=self.conn,
+                    peer=self.peer,
+                    message=f"{self.peer} did not finish the TLS handshake within {seconds} s",
+                    hint="the client may not speak TLS (try it without TLS), or it stalled; "
+                    "the server closes such connections so they cannot pile up",
+                )
+            )
+            self.close("TLS handshake timed out")
 
     def _connect_timed_out(self) -> None:
         if self.state in (State.CONNECTING, State.HANDSHAKE):
@@ -188,13 +233,21 @@ class Stream(Registered):
     # ------------------------------------------------------------------ established
     def established(self) -> None:
         """TCP is up (accepted, or connect() finished): say so, then start TLS or go straight to OPEN."""
-        self.local = format_address(self.sock.getsockname())
+        try:
+            self.local = format_address(self.sock.getsockname())
+        except OSError as exc:  # reset by the peer before we looked
+            self._fail(exc, "accept" if self._server_side else "connect")
+            return
         self.engine.connections += 1
         self.engine.emit(Opened(source=self.engine.source, conn=self.conn, peer=self.peer, local=self.local))
         if self._tls is None:
             self._open()
             return
         self.state = State.HANDSHAKE
+        if self._server_side:
+            self._timeout = self.engine.loop.call_later(
+                self.engine.handshake_timeout, self._handshake_timed_out
+            )
         try:
             self.sock = self._tls.wrap_socket(
                 self.sock,
@@ -202,7 +255,7 @@ class Stream(Registered):
                 do_handshake_on_connect=False,
                 server_hostname=None if self._server_side else self._server_hostname,
             )
-        except (OSError, ValueError) as exc:
+        except EXPECTED as exc:
             self._fail(exc, "TLS")
             return
         self._handshake()
@@ -219,7 +272,7 @@ class Stream(Registered):
             self._handshake_wants = WRITE
             self._update_interest()
             return
-        except (OSError, ValueError) as exc:
+        except EXPECTED as exc:
             self._fail(exc, "TLS handshake")
             return
         if self._timeout:
@@ -234,7 +287,23 @@ class Stream(Registered):
                 cipher=cipher[0] if cipher else "?",
             )
         )
+        if not self._server_side and self._tls is not None and self._tls.verify_mode == ssl.CERT_NONE:
+            self._show_unverified_certificate()
         self._open()
+
+    def _show_unverified_certificate(self) -> None:
+        """Nobody checked who answered: show what the certificate claims, so the user can check it."""
+        assert isinstance(self.sock, ssl.SSLSocket)
+        der = self.sock.getpeercert(binary_form=True)
+        about = describe_certificate(der) if der else "the server sent no certificate"
+        self.engine.emit(
+            Info(
+                source=self.engine.source,
+                conn=self.conn,
+                peer=self.peer,
+                text=f"certificate NOT verified ('{NO_VERIFY_LABEL}' is on): {about}",
+            )
+        )
 
     def _open(self) -> None:
         self.state = State.OPEN
@@ -253,7 +322,7 @@ class Stream(Registered):
                 break
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
                 data = b""
-            except OSError as exc:
+            except EXPECTED as exc:
                 self._fail(exc, "recv")
                 return
             if not data:
@@ -337,7 +406,7 @@ class Stream(Registered):
                 sent = self.sock.send(view)
             except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
                 break
-            except OSError as exc:
+            except EXPECTED as exc:
                 self._fail(exc, "send")
                 return
             self._trace(f"send({len(view)} bytes)", f"{sent} bytes")
@@ -408,22 +477,22 @@ class Stream(Registered):
         self.engine.emit(Closed(source=self.engine.source, conn=self.conn, peer=self.peer, reason=reason))
         self.engine.stream_closed(self)
 
-    def _fail(self, exc: BaseException, action: str) -> None:
-        host, _, port = self.peer.rpartition(":")
-        problem = explain(
-            exc, action=action, host=host.strip("[]"), port=int(port) if port.isdigit() else None
-        )
-        self.engine.emit(
-            Error(
-                source=self.engine.source,
-                conn=self.conn,
-                peer=self.peer,
-                message=problem.message,
-                hint=problem.hint,
-            )
-        )
-        self.close(problem.message)
+    def failed(self, exc: Exception) -> None:
+        """An expected failure escaped a socket call (the loop caught it): this connection ends."""
+        self._fail(exc, _ACTIONS[self.state])
 
+    def _fail(self, exc: BaseException, action: str) -> None:
+        error = error_event(exc, source=self.engine.source, action=action, conn=self.conn, peer=self.peer)
+        self.engine.emit(error)
+        self.close(error.message)
+
+
+_ACTIONS = {
+    State.CONNECTING: "connect",
+    State.HANDSHAKE: "TLS handshake",
+    State.OPEN: "the connection",
+    State.CLOSED: "close",
+}
 
 _FAMILY_NAMES: dict[int, str] = {socket.AF_INET: "AF_INET", socket.AF_INET6: "AF_INET6"}
 

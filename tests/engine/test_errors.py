@@ -96,7 +96,7 @@ def test_certificate_failure_points_at_the_toggle() -> None:
     exc.verify_message = "self-signed certificate"
     problem = explain(exc, action="TLS handshake", host="127.0.0.1", port=443)
     assert "self-signed certificate" in problem.message
-    assert "Allow self-signed" in problem.hint
+    assert "Don't verify the certificate" in problem.hint
 
 
 def test_unknown_errors_still_read_as_one_line() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 import socket
 import ssl
 from pathlib import Path
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from netlab.core.events import Data, Direction, Error, Listening, TlsInfo
+from netlab.core.events import Closed, Data, Direction, Error, Info, Listening, TlsInfo
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import TcpClientConfig, TcpServerConfig, TlsServerSettings
 from netlab.tcp.server import TcpServer
@@ -79,7 +81,7 @@ def test_self_signed_is_refused_by_default_and_allowed_by_the_toggle(recorder: R
         clients.send(conn, b"ok")
         recorder.wait_for(lambda e: isinstance(e, Data) and e.direction is Direction.RECEIVED)
     assert "certificate" in refused.message  # type: ignore[attr-defined]
-    assert "Allow self-signed" in refused.hint  # type: ignore[attr-defined]
+    assert "Don't verify the certificate" in refused.hint  # type: ignore[attr-defined]
 
 
 def test_unusable_certificate_files_are_explained(tmp_path: Path, recorder: Recorder) -> None:
@@ -89,3 +91,66 @@ def test_unusable_certificate_files_are_explained(tmp_path: Path, recorder: Reco
     with running(TcpServer(config, recorder)):
         error = recorder.wait_for(lambda e: isinstance(e, Error))
     assert "could not be loaded" in error.message  # type: ignore[attr-defined]
+
+
+def test_without_verification_the_log_shows_what_the_certificate_claims(recorder: Recorder) -> None:
+    server_events = Recorder()
+    config = TcpServerConfig(port=0, tls=TlsServerSettings(self_signed=True))
+    with running(TcpServer(config, server_events)), running(TcpClients(recorder)) as clients:
+        port = tls_port(server_events)
+        assert isinstance(clients, TcpClients)
+        cert_file = server_events.wait_for(lambda e: isinstance(e, Info) and "certificate" in e.text)
+        pem = Path(cert_file.text.split("certificate ", 1)[1].split(" (")[0]).read_text()  # type: ignore[attr-defined]
+        clients.open(TcpClientConfig(port=port, tls=True, tls_verify=False))
+        shown = recorder.wait_for(lambda e: isinstance(e, Info) and "NOT verified" in e.text)
+    fingerprint = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest().upper()
+    text = shown.text  # type: ignore[attr-defined]
+    assert "Don't verify the certificate" in text
+    assert "subject CN=NetLab self-signed (127.0.0.1)" in text
+    assert "issuer CN=NetLab self-signed (127.0.0.1)" in text
+    assert re.search(r"expires \d{4}-\d\d-\d\d \d\d:\d\d UTC", text)
+    assert ":".join(fingerprint[i : i + 2] for i in range(0, 64, 2)) in text
+
+
+def test_a_verified_connection_does_not_dump_the_certificate(
+    ca: tuple[trustme.CA, str, str, str], recorder: Recorder
+) -> None:
+    _, cert, key, ca_file = ca
+    server_events = Recorder()
+    config = TcpServerConfig(port=0, tls=TlsServerSettings(cert_file=cert, key_file=key))
+    with running(TcpServer(config, server_events)), running(TcpClients(recorder)) as clients:
+        assert isinstance(clients, TcpClients)
+        clients.open(TcpClientConfig(port=tls_port(server_events), tls=True, ca_file=ca_file))
+        recorder.wait_for(lambda e: isinstance(e, TlsInfo))
+    assert not [e for e in recorder.of(Info) if "NOT verified" in e.text]
+
+
+def test_the_self_signed_folder_is_removed_when_the_server_stops(recorder: Recorder) -> None:
+    config = TcpServerConfig(port=0, tls=TlsServerSettings(self_signed=True))
+    with running(TcpServer(config, recorder)):
+        info = recorder.wait_for(lambda e: isinstance(e, Info) and "certificate" in e.text)
+        cert = Path(info.text.split("certificate ", 1)[1].split(" (")[0])  # type: ignore[attr-defined]
+        assert cert.is_file()
+    assert not cert.parent.exists()
+
+
+def test_a_client_that_never_finishes_the_handshake_is_closed(recorder: Recorder) -> None:
+    server = TcpServer(TcpServerConfig(port=0, tls=TlsServerSettings(self_signed=True)), recorder)
+    server.handshake_timeout = 0.05
+    with running(server):
+        silent = socket.create_connection(("127.0.0.1", tls_port(recorder)), timeout=WAIT)
+        error = recorder.wait_for(lambda e: isinstance(e, Error))
+        closed = recorder.wait_for(lambda e: isinstance(e, Closed))
+        assert silent.recv(100) == b""  # the server hung up
+        silent.close()
+    assert "did not finish the TLS handshake within 0.05 s" in error.message  # type: ignore[attr-defined]
+    assert closed.reason == "TLS handshake timed out"  # type: ignore[attr-defined]
+
+
+def test_the_cli_option_says_what_it_does() -> None:
+    from netlab.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["tcp-client", "127.0.0.1", "9", "--tls", "--no-verify"])
+    assert args.no_verify
+    assert parser.parse_args(["tcp-client", "127.0.0.1", "9", "--insecure"]).no_verify  # curl's name

@@ -31,6 +31,7 @@ from netlab.core.autoreply import MACROS, MatchKind, Rule
 from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
 from netlab.core.sendbox import SendBox
+from netlab.core.tls import NO_VERIFY_LABEL
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import (
     PeriodicSend,
@@ -500,10 +501,11 @@ class ClientPanel(QWidget):
         self.sndbuf = _spin(2**30, 0, "tcpClientSndbuf", "SO_SNDBUF bytes", "0 keeps the system default")
         self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
         self.insecure = named(
-            QCheckBox("Allow self-signed"),
+            QCheckBox(NO_VERIFY_LABEL),
             "tcpClientAllowSelfSigned",
-            "Allow self-signed certificates",
-            "Accept any certificate: for lab servers with self-signed certificates",
+            NO_VERIFY_LABEL,
+            "Turn certificate checks off: any server is accepted, even an impostor; "
+            "the log shows the certificate it sent so you can check it yourself",
         )
         self.ca_file = named(
             QLineEdit(),
