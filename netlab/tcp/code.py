@@ -10,9 +10,10 @@ from enum import Enum
 
 from netlab import __version__
 from netlab.core.autoreply import MatchKind, Rule
-from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, encode_text
+from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, encode_text, parse_hex
 from netlab.core.config import Family
 from netlab.core.sendbox import SendBox
+from netlab.core.variables import Literal, Variable, parse
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig
 
 READ_SIZE = 4096
@@ -64,8 +65,16 @@ def server_program(config: TcpServerConfig, flavour: Flavour = Flavour.SOCKET) -
         imports.add("socketserver")
     if config.tls is not None:
         imports.add("ssl")
-    if mode in (ServerMode.DAYTIME, ServerMode.RULES):
+    if mode is ServerMode.DAYTIME:
         imports.add("time")
+    if mode is ServerMode.RULES:
+        used = {
+            piece.name for rule in config.rules for piece in parse(rule.reply) if isinstance(piece, Variable)
+        }
+        if used & {"time", "date"}:
+            imports.add("time")
+        if "random" in used:
+            imports.add("random")
     if mode is ServerMode.RULES and any(rule.match is MatchKind.REGEX for rule in config.rules):
         imports.add("re")
     if mode is ServerMode.MANUAL:
@@ -140,13 +149,15 @@ def _mode_globals(config: TcpServerConfig) -> list[str]:
     out = [
         "",
         "# Auto-reply rules, first match wins: (how to match, pattern, reply).",
-        "# Replies are bytes already in ENCODING; {date} {time} {counter} {peer} are filled in per reply.",
+        "# A reply is a list of pieces: bytes as they are sent (escapes read, in ENCODING), and",
+        "# (variable, width) pairs filled in on every reply, as NetLab's {counter}, {time} ... macros.",
         "RULES = [",
     ]
+    names: set[str] = set()
     for rule in config.rules:
-        out.append(
-            f"    ({rule.match.value!r}, {rule.pattern!r}, {_reply_template(rule, config.encoding)!r}),"
-        )
+        pieces = _reply_pieces(rule, config.encoding)
+        names |= {piece[0] for piece in pieces if isinstance(piece, tuple)}
+        out.append(f"    ({rule.match.value!r}, {rule.pattern!r}, {pieces!r}),")
     out += [
         "]",
         "replies = 0  # replies sent so far, by every client together: {counter}",
@@ -167,32 +178,73 @@ def _mode_globals(config: TcpServerConfig) -> list[str]:
         "    return re.search(pattern, message) is not None  # regex",
         "",
         "",
+        *_render(names),
+        "",
+        "",
         "def reply_for(message: str, peer: str) -> bytes | None:",
-        '    """The first matching rule\'s reply with its macros filled in, or None."""',
+        '    """The first matching rule\'s reply with its variables filled in, or None."""',
         "    global replies",
         "    for kind, pattern, reply in RULES:",
         "        if matches(kind, pattern, message):",
         "            with replies_lock:",
         "                replies += 1",
         "                counter = replies",
-        "            now = time.localtime()",
-        "            for macro, value in (",
-        '                ("{date}", time.strftime("%Y-%m-%d", now)),',
-        '                ("{time}", time.strftime("%H:%M:%S", now)),',
-        '                ("{counter}", str(counter)),',
-        '                ("{peer}", peer),',
-        "            ):",
-        "                reply = reply.replace(macro.encode(ENCODING), value.encode(ENCODING))",
-        "            return reply",
+        "            return render(reply, counter, peer)",
         "    return None",
     ]
     return out
 
 
-def _reply_template(rule: Rule, encoding: str) -> bytes:
-    """The reply as NetLab sends it (escapes read, unencodable text as '?'), macros left in place."""
-    text = rule.reply.encode(encoding, "replace").decode(encoding)
-    return encode_text(text, encoding, escapes=True)
+def _render(names: set[str]) -> list[str]:
+    """render() with a branch for each variable the rules use, and no others."""
+    branches = {
+        "counter": ["text = str(counter).zfill(width)  # replies so far, this one included"],
+        "seq": ["text = str(counter - 1).zfill(width)  # the same, counted from 0"],
+        "time": ['text = time.strftime("%H:%M:%S", now)'],
+        "date": ['text = time.strftime("%Y-%m-%d", now)'],
+        "random": ['text = "".join(random.choices("0123456789", k=width))'],
+        "peer": ["text = peer  # host:port of the client"],
+    }
+    out = [
+        "def render(reply: list, counter: int, peer: str) -> bytes:",
+        '    """One reply\'s bytes: its pieces joined, variables filled in."""',
+    ]
+    if not names:
+        return [*out, '    return b"".join(reply)']
+    if names & {"time", "date"}:
+        out.append("    now = time.localtime()")
+    out += [
+        '    out = b""',
+        "    for piece in reply:",
+        "        if isinstance(piece, bytes):",
+    ]
+    out += ["            out += piece", "            continue", "        name, width = piece"]
+    for index, name in enumerate(sorted(names, key=list(branches).index)):
+        keyword = "if" if index == 0 else "elif"
+        out += [f"        {keyword} name == {name!r}:", *(f"            {line}" for line in branches[name])]
+    out.append("        out += text.encode(ENCODING)")
+    out.append("    return out")
+    return out
+
+
+def _reply_pieces(rule: Rule, encoding: str) -> list[bytes | tuple[str, int]]:
+    """The reply as NetLab builds it: literal text read for escapes and encoded (unencodable text
+    replaced), {hex:..} as its bytes, and the other variables as (name, width) to fill in per reply."""
+    pieces: list[bytes | tuple[str, int]] = []
+    for piece in parse(rule.reply):
+        if isinstance(piece, Literal):
+            text = piece.text.encode(encoding, "replace").decode(encoding)
+            data = encode_text(text, encoding, escapes=True)
+        elif piece.name == "hex":
+            data = parse_hex(piece.arg)
+        else:
+            pieces.append((piece.name, int(piece.arg or 0)))
+            continue
+        if pieces and isinstance(pieces[-1], bytes):
+            pieces[-1] += data  # one bytes piece per run of fixed bytes reads better
+        else:
+            pieces.append(data)
+    return pieces
 
 
 def _format_address() -> list[str]:

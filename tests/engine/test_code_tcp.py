@@ -133,6 +133,11 @@ RULES = (
     Rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n"),
     Rule(MatchKind.REGEX, r"^who(ami)?$", r"you are {peer}\n"),
     Rule(MatchKind.CONTAINS, "é", r"accent \x41\n"),
+    Rule(
+        MatchKind.STARTS_WITH,
+        "vars",
+        r"{{n}}={counter:3} seq={seq} {random:4} at {time} on {date}{hex:0d 0a}",
+    ),
 )
 
 CASES: dict[str, Case] = {
@@ -184,6 +189,8 @@ CASES: dict[str, Case] = {
             ("lines", 0, 2),
             ("send", 0, "café\n".encode()),
             ("lines", 0, 3),
+            ("send", 0, b"vars?\n"),
+            ("lines", 0, 4),
             ("send", 0, b"no rule for this\n"),
             ("eof", 0),
         ],

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import importlib
+import inspect
 import json
+import pkgutil
 import types
 import typing
 from typing import Any
@@ -13,25 +16,68 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+import netlab
 from netlab.core.autoreply import MatchKind, Rule
 from netlab.core.codec import Payload, PayloadKind
 from netlab.core.config import ConfigError, Family
-from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.core.sendbox import SendBox
 from netlab.http.file_server import FileServerConfig
+from netlab.lab.labfile import SECTIONS
 from netlab.lab.serial import dump, has_secrets, load
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
 
-# Every config NetLab has. A new config joins here (and the lab registry test finds tab states on its own).
-CONFIGS: list[type[Any]] = [
-    TcpServerConfig,
-    TcpClientConfig,
-    TlsServerSettings,
-    Rule,
-    Payload,
-    PeriodicSend,
-    SendBox,
-    FileServerConfig,
-]
+
+def _reachable(cls: type[Any], found: set[type[Any]]) -> None:
+    if cls in found:
+        return
+    found.add(cls)
+    for hint in typing.get_type_hints(cls).values():
+        for part in (hint, *typing.get_args(hint)):
+            if dataclasses.is_dataclass(part) and isinstance(part, type):
+                _reachable(part, found)
+
+
+def every_config() -> list[type[Any]]:
+    """Every lab section and what it holds, and every validated frozen dataclass in netlab: a new
+    config is covered by the tests below the moment it exists."""
+    found: set[type[Any]] = set()
+    for section in SECTIONS.values():
+        _reachable(section, found)
+    for info in pkgutil.walk_packages(netlab.__path__, "netlab."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if (
+                cls.__module__ == info.name
+                and dataclasses.is_dataclass(cls)
+                and hasattr(cls, "__post_init__")
+            ):
+                _reachable(cls, found)
+    return sorted(found, key=lambda cls: cls.__qualname__)
+
+
+CONFIGS = every_config()
+
+
+def test_the_config_list_is_complete() -> None:
+    names = {cls.__name__ for cls in CONFIGS}
+    assert {
+        "TcpServerConfig",
+        "TcpClientConfig",
+        "TlsServerSettings",
+        "Rule",
+        "Payload",
+        "PeriodicSend",
+        "SendBox",
+        "FileServerConfig",
+        "UdpReceiverConfig",
+        "UdpSenderConfig",
+        "TrafficConfig",
+        "TcpTabState",
+        "UdpTabState",
+    } <= names
+
 
 _HOSTS = st.sampled_from(["127.0.0.1", "::1", "localhost", "0.0.0.0", "::", "example.org"])
 
@@ -88,7 +134,7 @@ def configs(cls: type[Any]) -> st.SearchStrategy[Any]:
 
 
 @pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(data=st.data())
 def test_every_config_round_trips_through_json(cls: type[Any], data: st.DataObject) -> None:
     config = data.draw(configs(cls))
@@ -104,7 +150,7 @@ JSON = st.recursive(
 
 
 @pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(junk=st.dictionaries(st.sampled_from(["host", "port", "mode", "rules", "tls", "payload", "x"]), JSON))
 def test_any_junk_is_a_config_error_never_a_crash(cls: type[Any], junk: dict[str, Any]) -> None:
     try:

@@ -46,10 +46,10 @@ def test_rules_added_later_still_update_the_code(qtbot: QtBot, window: MainWindo
     code, server = window.tcp_page.code, window.tcp.server
     server.mode.setCurrentIndex(server.mode.findData("rules"))
     server.add_rule(MatchKind.EXACT, "hi", "there")
-    qtbot.waitUntil(lambda: "('exact', 'hi', b'there')" in code.source(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "('exact', 'hi', [b'there'])" in code.source(), timeout=WAIT_MS)
     last = server.rules.rowCount() - 1
     server.rules.cellWidget(last, 0).setCurrentIndex(list(MatchKind).index(MatchKind.CONTAINS))  # type: ignore[attr-defined]
-    qtbot.waitUntil(lambda: "('contains', 'hi', b'there')" in code.source(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "('contains', 'hi', [b'there'])" in code.source(), timeout=WAIT_MS)
 
 
 def test_a_bad_form_says_why_and_keeps_the_last_program(qtbot: QtBot, window: MainWindow) -> None:
