@@ -6,7 +6,7 @@ import os
 import time
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Slot
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
 
@@ -158,5 +158,15 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
-        self.shutdown()
-        event.accept()
+        if self.shutdown():
+            event.accept()
+            return
+        # Destroying a QThread that still runs aborts the program ("QThread: Destroyed while thread
+        # is still running"), so the window stays until the stragglers end, then closes itself.
+        event.ignore()
+        self.show_status("Waiting for the engines to stop…")
+        stragglers = [runner for runner in self.runners() if runner.is_running()]
+        for runner in stragglers:
+            runner.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
+        if not stragglers:  # they ended just now
+            QTimer.singleShot(0, self.close)

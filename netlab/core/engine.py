@@ -231,6 +231,8 @@ class Engine:
             self.started.set()
             try:
                 self.teardown()
+            except EXPECTED as exc:  # closing a socket that is already gone, say: stop anyway
+                self.emit(error_event(exc, source=self.source, action=f"stopping the {self.source}"))
             finally:
                 self.loop.close()
                 self.emit(Stopped(source=self.source))

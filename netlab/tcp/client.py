@@ -58,13 +58,15 @@ class TcpClients(StreamEngine):
 
     source = "client"
 
-    def __init__(self, sink: Callable[..., None], trace: bool = False, resolver: Resolver = resolve) -> None:
+    def __init__(
+        self, sink: Callable[..., None], trace: bool = False, resolver: Resolver | None = None
+    ) -> None:
         super().__init__(sink, trace=trace)
         self._ids = itertools.count(1)
         self._streams: dict[int, Stream] = {}
         self._resolving: dict[int, Timer] = {}  # conn -> its connect timeout, while its name is looked up
         self._periodic: dict[int, _Periodic] = {}
-        self._resolver = resolver
+        self._resolver = resolver  # None: resolve(), the system's getaddrinfo()
 
     # ------------------------------------------------------------------ thread-safe commands
     def open(self, config: TcpClientConfig) -> int:
@@ -117,9 +119,11 @@ class TcpClients(StreamEngine):
         self._resolving[conn] = self.loop.call_at(deadline, self._lookup_timed_out, conn, config)
         self._trace_call(conn, where, f"getaddrinfo({host!r}, {config.port})", "asked on a helper thread")
 
+        resolver = self._resolver or resolve
+
         def look_up() -> None:
             try:
-                outcome: list[Address] | BaseException = self._resolver(host, config.port, family)
+                outcome: list[Address] | BaseException = resolver(host, config.port, family)
             except Exception as exc:  # handed to the loop thread, which says it in plain words
                 outcome = exc
             self.loop.call_soon_threadsafe(self._resolved, conn, config, tls, outcome, deadline)

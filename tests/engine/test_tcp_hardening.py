@@ -27,6 +27,7 @@ from netlab.core.events import (
     Opened,
     PeriodicEnded,
     SocketCall,
+    Stopped,
 )
 from netlab.tcp import client as client_module
 from netlab.tcp import stream as stream_module
@@ -474,3 +475,21 @@ def test_file_server_turns_socket_faults_into_errors_and_serves_the_others(
         assert http_get(port).startswith(b"HTTP/1.1 200")
         victim.close()
     assert not [e for e in recorder.of(Error) if "Internal error" in e.message]
+
+
+@pytest.mark.parametrize("where", ["setup", "teardown"])
+@pytest.mark.parametrize("exc", FAULTS, ids=lambda e: type(e).__name__)
+def test_faults_while_starting_or_stopping_are_one_error(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch, where: str, exc: Exception
+) -> None:
+    def faulty(_engine: TcpServer) -> bool:
+        raise exc
+
+    monkeypatch.setattr(TcpServer, where, faulty)
+    server = TcpServer(TcpServerConfig(port=0), recorder)
+    if where == "teardown":
+        server.loop.call_soon(server.stop)
+    server.run()  # on this thread: returns, never raises
+    errors = recorder.of(Error)
+    assert len(errors) == 1 and "Internal error" not in errors[0].message
+    assert isinstance(recorder.events[-1], Stopped)

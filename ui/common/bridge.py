@@ -54,8 +54,8 @@ def _collect_due_generations() -> None:
 
 
 class _EngineThread(QThread):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__()
+    def __init__(self, engine: Engine, parent: QObject) -> None:
+        super().__init__(parent)  # owned by its runner, so Qt never deletes it behind our back
         self.engine = engine
 
     def run(self) -> None:
@@ -86,7 +86,7 @@ class EngineRunner(QObject, Generic[E]):
         self._pending_bytes = 0
         self.dropped = 0
         self.engine: E = make_engine(self._sink)
-        self._thread = _EngineThread(self.engine)
+        self._thread = _EngineThread(self.engine, self)
         self._thread.finished.connect(self._on_thread_finished)
         self._timer = QTimer(self)
         self._timer.setInterval(BATCH_INTERVAL_MS)
