@@ -9,7 +9,7 @@ from typing import Any
 from netlab.core.config import Family, format_address
 from netlab.core.events import Error, Info, Listening, Sink
 from netlab.core.responder import Responder
-from netlab.udp.config import ReceiverMode, UdpReceiverConfig
+from netlab.udp.config import ReceiverMode, UdpReceiverConfig, group_problems
 from netlab.udp.datagram import DatagramEngine, family_name
 from netlab.udp.interfaces import find
 
@@ -30,11 +30,23 @@ class UdpReceiver(DatagramEngine):
         )
         self._quiet: set[int] = set()  # peers that sent a quit word: no more replies to them
         self.answers = config.mode is not ReceiverMode.LOG or bool(config.quit_words)
+        self.groups: dict[str, str] = {}  # joined group -> interface, safe to read from any thread
 
     # ------------------------------------------------------------------ thread-safe commands
     def reply(self, conn: int, data: bytes) -> None:
         """Send data to the peer of conversation conn (the sender of a selected datagram)."""
         self.loop.call_soon_threadsafe(self._reply, conn, data)
+
+    def join(self, group: str, interface: str = "") -> None:
+        """Join another multicast group while running."""
+        self.loop.call_soon_threadsafe(self._join_now, group, interface)
+
+    def leave(self, group: str) -> None:
+        self.loop.call_soon_threadsafe(self._leave, group)
+
+    def _join_now(self, group: str, interface: str) -> None:
+        if self.sock is not None:
+            self._join(self.sock, self.sock.family, group, interface)
 
     # ------------------------------------------------------------------ loop thread
     def setup(self) -> bool:
@@ -63,7 +75,7 @@ class UdpReceiver(DatagramEngine):
             return False
         bound = sock.getsockname()
         self._trace(f"bind(({host!r}, {config.port}))", f"bound to {format_address(bound)}")
-        if config.group and not self._join(sock, family):
+        if config.group and not self._join(sock, family, config.group, config.interface):
             sock.close()
             return False
         self.watch(sock)
@@ -90,10 +102,13 @@ class UdpReceiver(DatagramEngine):
                 f"the kernel keeps {real:,} bytes (Linux doubles the request for its bookkeeping)",
             )
 
-    def _join(self, sock: socket.socket, family: int) -> bool:
-        """Join the configured group on the configured interface; False after an Error event."""
-        config = self.config
-        group, interface = config.group.strip("[]"), config.interface
+    def _join(self, sock: socket.socket, family: int, group: str, interface: str) -> bool:
+        """Join a group on an interface (address for IPv4, name for IPv6); False after an Error event."""
+        group = group.strip("[]")
+        problems = group_problems(group)
+        if problems:
+            self.emit(Error(source=self.source, message=problems[0].message, hint=problems[0].hint))
+            return False
         if (":" in group) != (family == socket.AF_INET6):
             self.emit(
                 Error(
@@ -115,22 +130,36 @@ class UdpReceiver(DatagramEngine):
                 )
                 return False
         try:
-            if family == socket.AF_INET:
-                local = interface or "0.0.0.0"
-                request = socket.inet_aton(group) + socket.inet_aton(local)
-                sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, request)
-                call = f"setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, {group} on {local})"
-            else:
-                index = socket.if_nametoindex(interface) if interface else 0
-                request = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", index)
-                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request)
-                call = f"setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, {group} on interface {index})"
+            level, option, request, where = _membership(family, group, interface)
+            sock.setsockopt(level, option, request)
         except OSError as exc:
             self._fail(exc, "join", interface or "default", None, group=group)
             return False
-        self._trace(call, "the kernel now delivers the group's datagrams to this socket")
-        self.emit(Info(source=self.source, text=f"joined multicast group {group}"))
+        name = "IP_ADD_MEMBERSHIP" if family == socket.AF_INET else "IPV6_JOIN_GROUP"
+        self._trace(
+            f"setsockopt({name}, {group} on {where})", "the kernel now delivers the group's datagrams here"
+        )
+        self.groups[group] = interface
+        self.emit(Info(source=self.source, text=f"joined multicast group {group} on {where}"))
         return True
+
+    def _leave(self, group: str) -> None:
+        group = group.strip("[]")
+        if group not in self.groups or self.sock is None:
+            self.emit(Error(source=self.source, message=f"This receiver is not in the group {group}"))
+            return
+        interface = self.groups.pop(group)
+        family = self.sock.family
+        level, option, request, where = _membership(family, group, interface)
+        option = socket.IP_DROP_MEMBERSHIP if family == socket.AF_INET else socket.IPV6_LEAVE_GROUP
+        name = "IP_DROP_MEMBERSHIP" if family == socket.AF_INET else "IPV6_LEAVE_GROUP"
+        try:
+            self.sock.setsockopt(level, option, request)
+        except OSError as exc:
+            self._fail(exc, "leave", interface or "default", None, group=group)
+            return
+        self._trace(f"setsockopt({name}, {group} on {where})", "the group's datagrams no longer come here")
+        self.emit(Info(source=self.source, text=f"left multicast group {group}"))
 
     def datagram_received(self, data: bytes, address: Any, conn: int, peer: str) -> None:
         if conn in self._quiet:
@@ -162,5 +191,18 @@ class UdpReceiver(DatagramEngine):
 
     def teardown(self) -> None:
         if self.sock is not None:
+            for group in list(self.groups):
+                self._leave(group)
             self.close_socket()
             self.emit(Info(source=self.source, text="stopped receiving"))
+
+
+def _membership(family: int, group: str, interface: str) -> tuple[int, int, bytes, str]:
+    """(level, join option, request, 'where' in words) for IP_ADD_MEMBERSHIP or IPV6_JOIN_GROUP."""
+    if family == socket.AF_INET:
+        local = interface or "0.0.0.0"
+        request = socket.inet_aton(group) + socket.inet_aton(local)
+        return socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, request, local
+    index = socket.if_nametoindex(interface) if interface else 0
+    request = socket.inet_pton(socket.AF_INET6, group) + struct.pack("@I", index)
+    return socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, request, f"interface {interface or index}"

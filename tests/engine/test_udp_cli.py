@@ -81,7 +81,7 @@ def test_udp_send_sends_count_datagrams_and_prints_the_replies() -> None:
                 "--interval",
                 "10",
                 "--wait",
-                "2",
+                "1",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -14,7 +14,7 @@ import pytest
 from netlab.core.autoreply import MatchKind, Rule
 from netlab.core.codec import Payload
 from netlab.core.config import Family
-from netlab.core.events import Data, Direction, Error, Info, Listening
+from netlab.core.events import Data, Direction, Error, Info, Listening, SocketCall
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
 from netlab.udp.receiver import UdpReceiver
@@ -276,3 +276,32 @@ def test_kernel_drops_are_counted_when_the_receive_buffer_fills() -> None:
         eventually(lambda: engine.counters().messages_in + engine.kernel_dropped == sent)
         assert engine.kernel_dropped > 0
         rx.wait_for(lambda e: isinstance(e, Info) and "the kernel dropped" in e.text)
+
+
+def test_join_and_leave_a_group_while_running() -> None:
+    group = "239.255.77.79"
+    with receiver(host="0.0.0.0", trace=True) as (engine, rx, port), peer() as plain:
+        engine.join(group, "127.0.0.1")
+        rx.wait_for(lambda e: isinstance(e, Info) and f"joined multicast group {group}" in e.text)
+        with sender(port, host=group, multicast_interface="127.0.0.1") as (tx, _t):
+            tx.send(SendBox(payload=Payload("text", "while a member")))
+            eventually(lambda: [r.data for r in received(rx)] == [b"while a member"])
+            engine.leave(group)
+            rx.wait_for(lambda e: isinstance(e, Info) and f"left multicast group {group}" in e.text)
+            assert any(isinstance(e, SocketCall) and "IP_DROP_MEMBERSHIP" in e.call for e in rx.events)
+            tx.send(SendBox(payload=Payload("text", "after leaving")))
+            plain.sendto(b"marker", ("127.0.0.1", port))  # same loopback queue: it comes after the group's
+            eventually(lambda: b"marker" in [r.data for r in received(rx)])
+            assert b"after leaving" not in [r.data for r in received(rx)]
+        engine.leave(group)
+        rx.wait_for(lambda e: isinstance(e, Error) and "not in the group" in e.message)
+
+
+def test_dual_stack_receives_ipv4_and_ipv6() -> None:
+    dual = receiver(host="::", family=Family.DUAL)
+    with dual as (_r, rx, port), peer() as four, peer(socket.AF_INET6, "::1") as six:
+        four.sendto(b"v4", ("127.0.0.1", port))
+        six.sendto(b"v6", ("::1", port))
+        eventually(lambda: sorted(r.data for r in received(rx)) == [b"v4", b"v6"])
+    peers = {r.data: r.peer for r in received(rx)}
+    assert peers[b"v4"].startswith("[::ffff:127.0.0.1]:") and peers[b"v6"].startswith("[::1]:")

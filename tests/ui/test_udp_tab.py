@@ -182,3 +182,21 @@ def test_the_code_view_follows_the_udp_form(qtbot: QtBot, window: MainWindow) ->
     code.choice.setCurrentIndex(code.choice.findText("Traffic generator"))
     assert code.source() == generator_program(sender.config(), sender.traffic())
     assert 'HEADER = struct.Struct("!4sIIQ")' in code.source()
+
+
+def test_join_and_leave_buttons_while_running(qtbot: QtBot, window: MainWindow) -> None:
+    receiver = window.udp.receiver_panel
+    receiver.host.setCurrentText("0.0.0.0")
+    start_receiver(qtbot, receiver)
+    assert receiver.group.isEnabled() and receiver.join_button.isEnabled()
+    receiver.group.setText("10.1.1.1")
+    qtbot.mouseClick(receiver.join_button, Qt.MouseButton.LeftButton)
+    assert "not a multicast group address" in receiver.form_error.text()
+    receiver.group.setText("239.255.1.2")
+    receiver.interface.setCurrentText("127.0.0.1")
+    qtbot.mouseClick(receiver.join_button, Qt.MouseButton.LeftButton)
+    assert receiver.runner is not None
+    engine = receiver.runner.engine
+    qtbot.waitUntil(lambda: "239.255.1.2" in engine.groups, timeout=WAIT_MS)
+    qtbot.mouseClick(receiver.leave_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not engine.groups, timeout=WAIT_MS)

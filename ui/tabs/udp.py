@@ -34,6 +34,7 @@ from netlab.udp.config import (
     UdpReceiverConfig,
     UdpSenderConfig,
     UdpTabState,
+    group_problems,
 )
 from netlab.udp.interfaces import broadcast_addresses, interfaces
 from netlab.udp.receiver import UdpReceiver
@@ -117,6 +118,8 @@ class UdpReceiverPanel(EnginePanel):
         )
         self.group.setPlaceholderText("multicast group, e.g. 239.1.2.3 (empty: none)")
         self.interface = _interface_box("udpReceiverInterface", "Multicast interface")
+        self.join_button = _button("Join", "udpReceiverJoin", "Join the group now", "IP_ADD_MEMBERSHIP")
+        self.leave_button = _button("Leave", "udpReceiverLeave", "Leave the group now", "IP_DROP_MEMBERSHIP")
         self.trace = named(
             QCheckBox("Show socket calls"),
             "udpReceiverTrace",
@@ -171,6 +174,7 @@ class UdpReceiverPanel(EnginePanel):
         form.addWidget(self.group, 3, 1, 1, 2)
         form.addWidget(QLabel("on"), 3, 3)
         form.addWidget(self.interface, 3, 4)
+        form.addLayout(hbox(self.join_button, self.leave_button), 3, 5)
         form.addLayout(hbox(self.start_button, self.stop_button, self.state, stretch=self.state), 4, 0, 1, 5)
         form.addWidget(self.form_error, 5, 0, 1, 5)
         form.setColumnStretch(1, 1)
@@ -189,6 +193,8 @@ class UdpReceiverPanel(EnginePanel):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.reply_button.clicked.connect(self.reply_to_selected)
+        self.join_button.clicked.connect(self.join_group)
+        self.leave_button.clicked.connect(self.leave_group)
         self.payload.submitted.connect(self.reply_to_selected)
         self.trace.toggled.connect(self._on_trace_toggled)
         self.log.problem.connect(self.status)
@@ -250,12 +256,11 @@ class UdpReceiverPanel(EnginePanel):
             self.quit_words,
             self.rcvbuf,
             self.reuse,
-            self.group,
-            self.interface,
             self.rules,
         ):
             widget.setEnabled(not running)
-        self.reply_button.setEnabled(running)
+        for button in (self.reply_button, self.join_button, self.leave_button):
+            button.setEnabled(running)
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
@@ -284,6 +289,25 @@ class UdpReceiverPanel(EnginePanel):
     def _on_trace_toggled(self, on: bool) -> None:
         if self.runner is not None:
             self.runner.engine.set_trace(on)
+
+    @Slot()
+    def join_group(self) -> None:
+        """While running, the group field joins another group (checked like the config checks it)."""
+        group = self.group.text().strip()
+        problems = group_problems(group) or (
+            [] if group else [FieldProblem("group", "No group to join", "type one, e.g. 239.1.2.3")]
+        )
+        if problems:
+            self.marks.show(problems)
+            return
+        self.marks.clear()
+        if self.runner is not None:
+            self.runner.engine.join(group, self.interface.currentText().strip())
+
+    @Slot()
+    def leave_group(self) -> None:
+        if self.runner is not None:
+            self.runner.engine.leave(self.group.text().strip())
 
     @Slot()
     def reply_to_selected(self) -> None:
