@@ -108,10 +108,13 @@ class HttpExchange(Event):
     """One HTTP request and the response to it, as an access log shows it."""
 
     method: str
-    target: str
+    target: str  # decoded for reading (/中文.txt); control characters left for printable()
     status: int
     bytes_sent: int
     duration: float  # seconds from the request head to the last byte of the response
+    request_head: bytes = b""  # request line and headers as parsed, for the row's detail
+    response_head: bytes = b""  # status line and headers as sent
+    saved: tuple[str, ...] = ()  # names an upload was saved under
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

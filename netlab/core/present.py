@@ -90,9 +90,10 @@ def summary(event: Event, encoding: str = "utf-8", limit: int = 120) -> str:
     if isinstance(event, Error):
         return f"error: {event.message}" + (f" — {event.hint}" if event.hint else "")
     if isinstance(event, HttpExchange):
+        saved = f", saved as {', '.join(printable(name) for name in event.saved)}" if event.saved else ""
         return (
-            f"{event.method} {printable(event.target)} → {event.status}, "
-            f"{event.bytes_sent:,} bytes, {event.duration * 1000:.1f} ms"
+            f"{printable(event.method)} {printable(event.target)} → {event.status}, "
+            f"{event.bytes_sent:,} bytes, {event.duration * 1000:.1f} ms{saved}"
         )
     if isinstance(event, Stopped):
         return "stopped"
@@ -109,7 +110,7 @@ def full_text(event: Event, encoding: str = "utf-8") -> str:
 def access_line(event: HttpExchange) -> str:
     """One access-log line: time, client, "METHOD target", status, bytes, milliseconds."""
     return (
-        f'{format_time(event.wall)}  {event.peer}  "{event.method} {printable(event.target)}"  '
+        f'{format_time(event.wall)}  {event.peer}  "{printable(event.method)} {printable(event.target)}"  '
         f"{event.status}  {event.bytes_sent}  {event.duration * 1000:.1f} ms"
     )
 

@@ -1,4 +1,4 @@
-"""The file server engine: `python -m http.server` grown up. One thread, h11 parsing, sendfile bodies."""
+"""The file server engine: `python -m http.server` grown up. One thread, llhttp parsing, sendfile bodies."""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
-import h11
-from python_multipart.exceptions import MultipartParseError
-from python_multipart.multipart import MultipartParser, parse_options_header
+import httptools
 
 from netlab import __version__
 from netlab.core.config import (
@@ -41,6 +39,7 @@ from netlab.http.files import (
     Target,
     byte_range,
     content_type,
+    display_target,
     error_html,
     etag,
     http_date,
@@ -57,6 +56,8 @@ MAX_REQUEST_LINE = 8 * 1024  # longer: 414
 MAX_HEAD = 32 * 1024  # request line and headers together; more: 431
 SMALL_FILE = 64 * 1024  # files up to this size are read and sent with the headers in one write
 SENDFILE_CHUNK = 8 * 1024 * 1024
+MAX_CACHED_FILES = 4096  # response heads kept; past this the cache starts again
+MAX_CACHED_BYTES = 32 * 1024 * 1024  # small files' bytes kept with their heads
 # After refusing a request mid-body, keep reading (and dropping) what the client still sends for up to
 # this long before closing: closing with unread data sends RST, which can destroy our answer in
 # flight, so the client would see "connection reset" instead of the 413 (nginx's lingering_close).
@@ -91,7 +92,7 @@ class FileServerConfig:
 
 
 class FileRange:
-    """Part of an open file, sent with os.sendfile; len() is what is left, as h11 counts the body."""
+    """Part of an open file, sent with os.sendfile; len() is what is left."""
 
     def __init__(self, file: Any, offset: int, length: int) -> None:
         self.file = file
@@ -118,6 +119,9 @@ class Upload:
         self._headers: dict[bytes, bytes] = {}
         self._file: Any = None
         self._filename = ""
+        # Imported here: only uploads need the multipart parser, and start-up should not pay for it.
+        from python_multipart.multipart import MultipartParser
+
         self.parser = MultipartParser(
             boundary,
             {
@@ -155,6 +159,8 @@ class Upload:
         self._headers[self._header_field] = self._headers.get(self._header_field, b"") + data[start:end]
 
     def _on_headers_finished(self) -> None:
+        from python_multipart.multipart import parse_options_header
+
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         filename = options.get(b"filename")
         if filename:
@@ -198,27 +204,76 @@ def store_upload(temporary: str, folder: str, wanted: str) -> str:
         return name
 
 
+class Request:
+    """One request as the parser saw it; the body waits here only while earlier requests are answered."""
+
+    __slots__ = (
+        "body",
+        "complete",
+        "head",
+        "headers",
+        "keep_alive",
+        "method",
+        "problem",
+        "target",
+        "version",
+    )
+
+    def __init__(self, method: bytes, target: bytes, version: str, headers: dict[bytes, bytes]) -> None:
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.head = b""  # the request head as received, for the log's detail view
+        self.keep_alive = True
+        self.complete = False  # the whole message (body included) has arrived
+        self.body: list[bytes] = []
+        self.problem: tuple[int, str] | None = None  # refused as (status, message) once it is its turn
+
+
 class HttpConnection(Registered):
-    """One client connection: h11 parses, this answers. Runs on the loop thread."""
+    """One client connection: llhttp (httptools) parses, this answers, one request at a time, in order.
+
+    The parser calls on_* as bytes arrive. A request is answered when its head is complete; requests
+    pipelined behind it wait (reading stops meanwhile), so one connection never holds more than one
+    response in memory.
+    """
 
     def __init__(self, server: FileServer, sock: socket.socket, conn: int, peer: str) -> None:
         super().__init__(server.loop, sock)
         self.server = server
         self.conn = conn
         self.peer = peer
-        self.h11 = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD * 2)
+        self.parser = httptools.HttpRequestParser(self)
+        # Bare LF line ends, as `nc` sends them when a student types a request (h11 took them too).
+        # Both flags are needed for that; a bare CR is still refused (tested).
+        self.parser.set_dangerous_leniencies(
+            lenient_optional_cr_before_lf=True, lenient_optional_lf_after_cr=True
+        )
         self.out: deque[bytes | FileRange] = deque()
         self._offset = 0
         self.last_active = time.monotonic()
         self.closed = False
-        self._method = ""
-        self._target = ""
+        self._url = b""
+        self._header_list: list[tuple[bytes, bytes]] = []
+        self._head_size = 0
+        self._in_head = False  # between the first byte of a request and the end of its head
+        self._partial = b""  # bytes of a head still arriving (for 414/431 and the log of a bad request)
+        self._heads_done = 0  # heads completed during this feed_data()
+        self._parsing: Request | None = None  # the request whose bytes the parser is reading
+        self._active: Request | None = None  # the request being answered
+        self._pending: deque[Request] = deque()  # pipelined requests, in order
+        self._responded = False  # the active request's response is queued
+        self._close_after = False  # the active response says Connection: close
+        self._eof = False  # the client will send nothing more
+        self._broken = False  # input we refused: nothing after it is read
         self._started = 0.0
         self._status = 0
         self._sent = 0
+        self._response_head = b""
+        self._saved: tuple[str, ...] = ()
         self._upload: Upload | None = None
         self._upload_target: Target | None = None
-        self._processing = False
         self._linger_until = 0.0  # set once we only wait for the client to stop sending
         self._linger_reason = ""
         self._set_interest(READ)
@@ -243,11 +298,45 @@ class HttpConnection(Registered):
             if not data:
                 self.close(self._linger_reason)
             return
+        if not data:
+            self._eof = True
+            active = self._active
+            if active is None and not self.out:
+                self.close("the client closed the connection")
+                return
+            if active is not None and not active.complete:
+                active.complete = True  # nothing more will come
+                if not self._responded:
+                    self._refuse(400, "The client closed the connection before the request was complete")
+            self._flush()
+            return
         self.server.bytes_in += len(data)
-        self.h11.receive_data(data)
-        self._process()
+        self._heads_done = 0
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            if self._active is not None:  # answered as plain HTTP; whatever follows is not ours to read
+                self._active.keep_alive = False
+        except httptools.HttpParserError as exc:
+            self._on_bad_input(data, f"The request was not valid HTTP/1.1 ({exc})")
+        else:
+            if self._in_head:
+                self._check_partial_head(data)
+        if not self.closed:
+            self._flush()
 
     def _flush(self) -> None:
+        """Send what is queued; each time a response is all out, finish its exchange and start the next."""
+        while not self.closed:
+            if self.out and not self._send_queued():
+                self._set_interest(WRITE)
+                return
+            if not self._finish():
+                break
+        self._update_interest()
+
+    def _send_queued(self) -> bool:
+        """Send until the queue is empty (True) or the socket is full (False)."""
         while self.out:
             item = self.out[0]
             try:
@@ -261,96 +350,184 @@ class HttpConnection(Registered):
                     if sent == 0:  # the file shrank under us
                         item.file.close()
                         self.close("the file changed while it was being sent")
-                        return
+                        return False
                     item.offset += sent
                     item.remaining -= sent
                     if not item.remaining:
                         item.file.close()
                         self.out.popleft()
-                else:
+                elif self._offset:
                     sent = self.sock.send(memoryview(item)[self._offset :])
                     self._offset += sent
                     if self._offset == len(item):
                         self.out.popleft()
                         self._offset = 0
+                else:
+                    sent = self.sock.send(item)
+                    if sent == len(item):
+                        self.out.popleft()
+                    else:
+                        self._offset = sent
             except BlockingIOError:
-                break
+                return False
             except OSError:
                 self.close("the client went away")
-                return
+                return False
             self._sent += sent
             self.server.bytes_out += sent
-        if self.out:
-            self._set_interest(WRITE)
-            return
-        self._response_done()
-
-    # ------------------------------------------------------------------ HTTP
-    def _process(self) -> None:
-        """Answer every complete request h11 has, one at a time; pipelined ones wait their turn."""
-        self._processing = True
-        try:
-            self._process_events()
-        finally:
-            self._processing = False
-
-    def _process_events(self) -> None:
-        while not self.closed and not self.out:
-            try:
-                event = self.h11.next_event()
-            except h11.RemoteProtocolError as exc:
-                self._refuse(exc.error_status_hint, "The request was not valid HTTP/1.1", close=True)
-                return
-            if event is h11.NEED_DATA:
-                self._check_head_size()
-                return
-            if event is h11.PAUSED:
-                if self.h11.our_state is not h11.DONE or self.h11.their_state is not h11.DONE:
-                    return
-                self.h11.start_next_cycle()
-                continue
-            if isinstance(event, h11.Request):
-                self._on_request(event)
-            elif isinstance(event, h11.Data):
-                self._on_body(event.data)
-            elif isinstance(event, h11.EndOfMessage):
-                self._on_end_of_body()
-            elif isinstance(event, h11.ConnectionClosed):
-                self.close("the client closed the connection")
-
-    def _check_head_size(self) -> None:
-        """A head still arriving: refuse it as soon as it is too long, without waiting for the rest."""
-        if self.h11.their_state is not h11.IDLE:
-            return
-        pending = self.h11.trailing_data[0]
-        line_end = pending.find(b"\r\n", 0, MAX_REQUEST_LINE + 2)
-        self._refuse_oversized_head(len(pending) if line_end < 0 else line_end, len(pending))
-
-    def _refuse_oversized_head(self, line: int, head: int) -> bool:
-        """414 for a request line over MAX_REQUEST_LINE, 431 for a head over MAX_HEAD; True if refused."""
-        if line > MAX_REQUEST_LINE:
-            self._refuse(414, f"The request line is longer than {MAX_REQUEST_LINE:,} bytes", close=True)
-        elif head > MAX_HEAD:
-            self._refuse(431, f"The request headers are larger than {MAX_HEAD:,} bytes", close=True)
-        else:
-            return False
         return True
 
-    def _on_request(self, request: h11.Request) -> None:
-        self._method = request.method.decode("latin-1")
-        self._target = request.target.decode("latin-1")
+    def _update_interest(self) -> None:
+        """Write while a response is queued; read only when no request waits its turn."""
+        if self.closed:
+            return
+        if self._linger_until:
+            self._set_interest(READ)
+        elif self.out:
+            self._set_interest(WRITE)
+        elif self._pending or self._eof or self._broken:
+            self._set_interest(0)
+        else:
+            self._set_interest(READ)
+
+    # ------------------------------------------------------------------ the parser's callbacks
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._url = b""
+        self._header_list = []
+        self._head_size = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_list.append((name, value))
+        self._head_size += len(name) + len(value) + 4
+
+    def on_headers_complete(self) -> None:
+        if self._broken or self._linger_until or self.closed:
+            return  # the connection is ending: later requests go unanswered, as with Connection: close
+        self._in_head = False
+        self._heads_done += 1
+        self._partial = b""
+        parser = self.parser
+        method = parser.get_method()
+        version = parser.get_http_version()
+        pairs = self._header_list
+        headers = {name.lower(): value for name, value in pairs}
+        request = Request(method, self._url, version, headers)
+        request.keep_alive = parser.should_keep_alive()
+        start = b"%s %s HTTP/%s\r\n" % (method, self._url, version.encode())
+        request.head = start + b"".join(b"%s: %s\r\n" % pair for pair in pairs) + b"\r\n"
+        self._parsing = request
+        request.problem = self._head_problem(request, len(start), len(request.head))
+        if request.problem is not None:
+            request.keep_alive = False
+            self._broken = True
+        if self._active is None and not self._pending:
+            self._begin(request)
+        else:
+            self._pending.append(request)
+
+    def on_body(self, body: bytes) -> None:
+        request = self._parsing
+        if request is None:
+            return
+        if request is self._active:
+            if self._upload is not None:
+                self._upload_step(self._upload.feed, body)
+        elif request.method == b"POST" and request.problem is None:
+            request.body.append(body)  # a pipelined upload: at most one read's worth waits here
+
+    def on_message_complete(self) -> None:
+        request = self._parsing
+        if request is None:
+            return
+        request.complete = True
+        if request is self._active:
+            self._on_end_of_body()
+            if self._responded and not self.out:
+                self._flush()  # the answer left before the body was in: the exchange ends now
+
+    # ------------------------------------------------------------------ requests
+    def _head_problem(self, request: Request, line: int, head: int) -> tuple[int, str] | None:
+        """What the parser leaves to us: size limits, and the Host header HTTP/1.1 requires."""
+        if line > MAX_REQUEST_LINE:
+            return 414, f"The request line is longer than {MAX_REQUEST_LINE:,} bytes"
+        if head > MAX_HEAD:
+            return 431, f"The request headers are larger than {MAX_HEAD:,} bytes"
+        if request.version == "1.1":
+            hosts = sum(1 for name, _ in self._header_list if name.lower() == b"host")
+            if hosts != 1:
+                return 400, "An HTTP/1.1 request needs exactly one Host header"
+        return None
+
+    def _check_partial_head(self, data: bytes) -> None:
+        """A head still arriving: refuse it as soon as it is too long, without waiting for the rest."""
+        pending = self._partial + (data if not self._heads_done else _after_heads(data, self._heads_done))
+        self._partial = pending[: MAX_HEAD + 2]
+        line_end = pending.find(b"\n", 0, MAX_REQUEST_LINE + 2)
+        if line_end < 0 and len(pending) > MAX_REQUEST_LINE:
+            self._on_bad_input(b"", f"The request line is longer than {MAX_REQUEST_LINE:,} bytes", 414)
+        elif len(pending) > MAX_HEAD:
+            self._on_bad_input(b"", f"The request headers are larger than {MAX_HEAD:,} bytes", 431)
+
+    def _on_bad_input(self, data: bytes, message: str, status: int = 400) -> None:
+        """Input the parser refused (or that is too large): answered in turn, then the connection ends."""
+        raw = self._partial + _after_heads(data, self._heads_done) if data else self._partial
+        method, _, rest = raw.partition(b" ")
+        target = rest.split(b" ", 1)[0].split(b"\r", 1)[0].split(b"\n", 1)[0]
+        self._partial = b""
+        self._in_head = False
+        if self._active is not None and not self._active.complete:
+            # The active request's own bytes are bad (a broken chunked body, say).
+            if not self._responded:
+                if self._upload is not None:
+                    with contextlib.suppress(OSError):
+                        self._upload.abort()
+                    self._upload = None
+                self._refuse(status, message, close=True)
+            else:
+                self._close_after = True
+            self._broken = True
+            return
+        request = Request(method[:32], target[:MAX_REQUEST_LINE], "1.1", {})
+        request.keep_alive = False
+        request.complete = True
+        request.problem = (status, message)
+        self._broken = True
+        if self._active is None and not self._pending:
+            self._begin(request)
+        else:
+            self._pending.append(request)
+
+    def _begin(self, request: Request) -> None:
+        self._active = request
+        self._responded = False
+        self._close_after = not request.keep_alive
         self._started = time.monotonic()
         self._sent = 0
+        self._saved = ()
         self.server.messages_in += 1
-        line = len(request.method) + len(request.target) + len(b"  HTTP/1.1")
-        if self._refuse_oversized_head(line, line + sum(len(n) + len(v) + 4 for n, v in request.headers)):
+        if request.problem is not None:
+            self._refuse(*request.problem, close=True)
             return
-        headers = {name: value for name, value in request.headers}
+        self._on_request(request)
+        if self._upload is not None and request.body:
+            for chunk in request.body:
+                if not self._upload_step(self._upload.feed, chunk):
+                    break
+            request.body.clear()
+        if request.complete and self._active is request and not self._responded:
+            self._on_end_of_body()
+
+    def _on_request(self, request: Request) -> None:
         config = self.server.config
+        headers = request.headers
         if config.auth and not self._authorised(headers.get(b"authorization", b"")):
             self._respond(
                 401,
-                [(b"www-authenticate", b'Basic realm="NetLab", charset="UTF-8"')],
+                [(b"WWW-Authenticate", b'Basic realm="NetLab", charset="UTF-8"')],
                 error_html(401, "Unauthorized", "This folder needs a user name and password."),
             )
             return
@@ -358,13 +535,14 @@ class HttpConnection(Registered):
         if isinstance(resolved, Refusal):
             self._refuse(resolved.status, resolved.message)
             return
-        if request.method == b"POST":
+        method = request.method
+        if method == b"GET" or method == b"HEAD":
+            self._serve(resolved, headers, head=method == b"HEAD")
+        elif method == b"POST":
             self._start_upload(resolved, headers)
-        elif request.method in (b"GET", b"HEAD"):
-            self._serve(resolved, headers, head=request.method == b"HEAD")
         else:
             allow = b"GET, HEAD, POST" if config.upload else b"GET, HEAD"
-            self._respond(405, [(b"allow", allow)], error_html(405, "Method Not Allowed", "Use GET or HEAD."))
+            self._respond(405, [(b"Allow", allow)], error_html(405, "Method Not Allowed", "Use GET or HEAD."))
 
     def _authorised(self, header: bytes) -> bool:
         scheme, _, encoded = header.partition(b" ")
@@ -382,7 +560,7 @@ class HttpConnection(Registered):
             if not target.wants_directory:
                 location = redirect_location(target.url_path).encode()
                 self._respond(
-                    301, [(b"location", location)], error_html(301, "Moved Permanently", "This is a folder.")
+                    301, [(b"Location", location)], error_html(301, "Moved Permanently", "This is a folder.")
                 )
                 return
             index = os.path.join(target.path, "index.html")
@@ -401,7 +579,7 @@ class HttpConnection(Registered):
                 target.query.get("order", "asc"),
                 self.server.config.upload,
             )
-            self._respond(200, [(b"content-type", b"text/html; charset=utf-8")], page, head=head)
+            self._respond(200, [], page, head=head)
             return
         if not stat.S_ISREG(info.st_mode):
             self._refuse(404, "Not found")
@@ -412,36 +590,45 @@ class HttpConnection(Registered):
         self._send_file(target.path, info, headers, head)
 
     def _send_file(self, path: str, info: os.stat_result, headers: dict[bytes, bytes], head: bool) -> None:
-        validators = [(b"last-modified", http_date(info.st_mtime).encode()), (b"etag", etag(info).encode())]
-        if not_modified(headers, info):
-            self._respond(304, validators, b"")
+        cached = self.server.file_head(path, info)
+        conditional = b"if-none-match" in headers or b"if-modified-since" in headers
+        if conditional and not_modified(headers, info):
+            self._respond(304, cached.validators, b"")
             return
-        wanted = byte_range(headers, info)
+        wanted = byte_range(headers, info) if b"range" in headers else None
         if isinstance(wanted, Refusal):
             self._respond(
                 416,
-                [(b"content-range", f"bytes */{info.st_size}".encode())],
+                [(b"Content-Range", f"bytes */{info.st_size}".encode())],
                 error_html(416, "Range Not Satisfiable", wanted.message),
             )
             return
-        start, length = wanted if wanted else (0, info.st_size)
-        kind = content_type(os.path.splitext(path)[1].lower())
-        response_headers = [
-            (b"content-type", kind.encode()),
-            (b"accept-ranges", b"bytes"),
-            *validators,
-        ]
-        if wanted:
-            end = start + length - 1
-            response_headers.append((b"content-range", f"bytes {start}-{end}/{info.st_size}".encode()))
-        response_headers.append((b"content-length", str(length).encode()))
-        status = 206 if wanted else 200
         try:
-            if head or length <= SMALL_FILE:  # one read, then headers and body leave in one send()
-                body = b"" if head else read_range(path, start, length)
-                self._respond(status, response_headers, body, head=head)
+            if wanted is None:
+                if head:
+                    self._send_head(STATUS_LINES[200], cached.fields)
+                elif cached.body is not None:
+                    self._send_head(STATUS_LINES[200], cached.fields, cached.body)
+                elif info.st_size <= SMALL_FILE:  # one read, then head and body leave in one send()
+                    body = read_range(path, 0, info.st_size)
+                    if len(body) == info.st_size:  # not caught mid-write
+                        self.server.keep_body(cached, body)
+                    self._send_head(STATUS_LINES[200], cached.fields, body)
+                else:
+                    file = open(path, "rb")  # noqa: SIM115 - closed when sent (or on close())
+                    self._send_head(STATUS_LINES[200], cached.fields, FileRange(file, 0, info.st_size))
+                return
+            start, length = wanted
+            end = start + length - 1
+            ranged = f"Content-Range: bytes {start}-{end}/{info.st_size}\r\nContent-Length: {length}\r\n"
+            fields = cached.ranged_fields + ranged.encode()
+            if head:
+                self._send_head(STATUS_LINES[206], fields)
+            elif length <= SMALL_FILE:
+                self._send_head(STATUS_LINES[206], fields, read_range(path, start, length))
             else:
-                self._respond(status, response_headers, FileRange(open(path, "rb"), start, length))  # noqa: SIM115
+                file = open(path, "rb")  # noqa: SIM115
+                self._send_head(STATUS_LINES[206], fields, FileRange(file, start, length))
         except OSError:
             self._refuse(403, "This file cannot be read")
 
@@ -450,7 +637,7 @@ class HttpConnection(Registered):
         if not config.upload:
             self._respond(
                 405,
-                [(b"allow", b"GET, HEAD")],
+                [(b"Allow", b"GET, HEAD")],
                 error_html(405, "Method Not Allowed", "Uploads are off for this folder."),
                 close=True,
             )
@@ -463,6 +650,8 @@ class HttpConnection(Registered):
         if length is not None and length.isdigit() and int(length) > limit:
             self._refuse(413, f"Uploads are limited to {config.max_upload_mb} MB", close=True)
             return
+        from python_multipart.multipart import parse_options_header  # only uploads need it
+
         kind, options = parse_options_header(headers.get(b"content-type", b""))
         boundary = options.get(b"boundary")
         if kind != b"multipart/form-data" or not boundary:
@@ -472,14 +661,12 @@ class HttpConnection(Registered):
             return
         self._upload = Upload(target.path, boundary, limit)
         self._upload_target = target
-        if self.h11.they_are_waiting_for_100_continue:
-            self.out.append(self.h11.send(h11.InformationalResponse(status_code=100, headers=[])))
+        if headers.get(b"expect", b"").lower() == b"100-continue" and not self._active_complete():
+            self.out.append(b"HTTP/1.1 100 Continue\r\n\r\n")
             self._flush()
 
-    def _on_body(self, data: bytes) -> None:
-        if self._upload is None:
-            return  # a body we do not want (e.g. on GET): h11 reads past it
-        self._upload_step(self._upload.feed, data)
+    def _active_complete(self) -> bool:
+        return self._active is not None and self._active.complete
 
     def _upload_step(self, step: Callable[..., None], *args: Any) -> bool:
         """Feed or finish the upload; on failure answer as HTTP says and return False.
@@ -487,6 +674,8 @@ class HttpConnection(Registered):
         The client's fault (too large, not multipart) is a 4xx. This machine's (disk full, no
         permission) is a 507 or 500 with an Error row, and so is a bug: never "could not be read".
         """
+        from python_multipart.exceptions import MultipartParseError
+
         upload = self._upload
         assert upload is not None
         try:
@@ -522,6 +711,7 @@ class HttpConnection(Registered):
                 )
             )
         self._upload = None
+        self._saved = tuple(upload.saved)
         with contextlib.suppress(OSError):
             upload.abort()
         self._refuse(status, message, close=True)
@@ -534,88 +724,102 @@ class HttpConnection(Registered):
         if not self._upload_step(upload.finish):
             return
         self._upload = None
+        self._saved = tuple(upload.saved)
         location = redirect_location(target.url_path).encode()
         names = ", ".join(upload.saved) or "nothing"
-        self._respond(303, [(b"location", location)], error_html(303, "See Other", f"Saved {names}."))
+        self._respond(303, [(b"Location", location)], error_html(303, "See Other", f"Saved {names}."))
 
     # ------------------------------------------------------------------ responses
     def _refuse(self, status: int, message: str, close: bool = False) -> None:
-        reason = reason_phrase(status)
-        self._respond(status, [], error_html(status, reason, message), close=close)
+        self._respond(status, [], error_html(status, reason_phrase(status), message), close=close)
 
     def _respond(
         self,
         status: int,
         headers: list[tuple[bytes, bytes]],
-        body: str | bytes | FileRange,
+        body: str | bytes,
         head: bool = False,
         close: bool = False,
     ) -> None:
-        # h11 lets a server answer in IDLE only a request it could not parse (their side in ERROR).
-        answerable = self.h11.our_state is h11.SEND_RESPONSE or (
-            self.h11.our_state is h11.IDLE and self.h11.their_state is h11.ERROR
-        )
-        if not answerable:
-            self.close("the request could not be answered")
-            return
+        """A response built here (errors, listings, redirects); files go through _send_head."""
         if isinstance(body, str):
             body = body.encode()
-            headers = [(b"content-type", b"text/html; charset=utf-8"), *headers]
-        if not isinstance(body, FileRange) and not any(name == b"content-length" for name, _ in headers):
-            headers = [*headers, (b"content-length", str(len(body)).encode())]
-        headers = [(b"server", SERVER_NAME), (b"date", self.server.date_header()), *headers]
+            headers = [(b"Content-Type", b"text/html; charset=utf-8"), *headers]
+        fields = b"".join(b"%s: %s\r\n" % pair for pair in headers)
+        if status != 304:
+            fields += b"Content-Length: %d\r\n" % len(body)
         if close:
-            headers.append((b"connection", b"close"))
-        self._status = status
-        try:
-            head_bytes = self.h11.send(
-                h11.Response(status_code=status, headers=headers, reason=reason_phrase(status).encode())
-            )
-            if isinstance(body, FileRange):
-                self.out.append(head_bytes or b"")
-                for part in self.h11.send_with_data_passthrough(h11.Data(data=body)) or []:  # type: ignore[arg-type]
-                    self.out.append(part)
-                self.out.append(self.h11.send(h11.EndOfMessage()) or b"")
-            else:
-                payload = b"" if head or not body else (self.h11.send(h11.Data(data=body)) or b"")
-                self.out.append((head_bytes or b"") + payload + (self.h11.send(h11.EndOfMessage()) or b""))
-        except h11.LocalProtocolError as exc:
-            self.server.emit(
-                Error(
-                    source=self.server.source,
-                    conn=self.conn,
-                    peer=self.peer,
-                    message=f"Could not answer {self._method} {self._target}: {exc}",
-                )
-            )
-            self.close("the response could not be formed")
-            return
-        self._flush()
+            self._close_after = True
+        self._send_head(status_line(status), fields, b"" if head or status == 304 else body)
 
-    def _response_done(self) -> None:
-        self._set_interest(READ)
-        if self._status:
-            self.server.messages_out += 1
-            self.server.emit(
-                HttpExchange(
-                    source=self.server.source,
-                    conn=self.conn,
-                    peer=self.peer,
-                    method=self._method,
-                    target=self._target,
-                    status=self._status,
-                    bytes_sent=self._sent,
-                    duration=time.monotonic() - self._started,
-                )
+    def _send_head(self, status_line: bytes, fields: bytes, body: bytes | FileRange = b"") -> None:
+        """Queue one response: status line, our fixed fields, the given ones, and the body."""
+        if self._responded or self._active is None:
+            return  # one answer per request
+        self._responded = True
+        self._status = int(status_line[9:12])
+        server = self.server
+        keep = not self._close_after and not self._eof
+        if not keep:
+            self._close_after = True
+            connection = b"Connection: close\r\n"
+        elif self._active.version == "1.0":
+            connection = b"Connection: keep-alive\r\n"  # HTTP/1.0 closes unless told otherwise
+        else:
+            connection = b""
+        head = b"%sServer: %s\r\nDate: %s\r\n%s%s\r\n" % (
+            status_line,
+            SERVER_NAME,
+            server.date_header(),
+            fields,
+            connection,
+        )
+        self._response_head = head
+        if isinstance(body, FileRange):
+            self.out.append(head)
+            self.out.append(body)
+        else:
+            self.out.append(head + body if body else head)
+
+    def _finish(self) -> bool:
+        """The response is out: once the request has fully arrived too, log the exchange and start the
+        next request. True if that queued another response to send."""
+        request = self._active
+        if request is None:
+            return False
+        if not self._responded or self.out or not (request.complete or self._close_after):
+            return False
+        self._active = None
+        self.server.messages_out += 1
+        self.server.emit(
+            HttpExchange(
+                source=self.server.source,
+                conn=self.conn,
+                peer=self.peer,
+                method=request.method.decode("latin-1"),
+                target=display_target(request.target),
+                status=self._status,
+                bytes_sent=self._sent,
+                duration=time.monotonic() - self._started,
+                request_head=request.head,
+                response_head=self._response_head,
+                saved=self._saved,
             )
-            self._status = 0
-        if self.h11.our_state is h11.MUST_CLOSE or self.h11.their_state is h11.MUST_CLOSE:
-            if self.h11.their_state in (h11.SEND_BODY, h11.ERROR, h11.IDLE):
-                self._linger("done (the rest of the request was not wanted)")
+        )
+        if self._close_after:
+            if self._eof and request.complete and not self._broken:
+                self.close("the client closed the connection")
+            elif request.complete and not self._broken:
+                self._linger("done (the connection is not kept alive)")
             else:
-                self.close("done (the connection is not kept alive)")
-        elif not self._processing:
-            self._process()  # a pipelined request may already be waiting in h11's buffer
+                self._linger("done (the rest of the request was not wanted)")
+            return False
+        if not self._pending:
+            if self._eof:
+                self.close("the client closed the connection")
+            return False
+        self._begin(self._pending.popleft())
+        return bool(self.out)
 
     def _linger(self, reason: str) -> None:
         """Our answer is out: say we are done sending (FIN) and drop what still arrives, for a while."""
@@ -625,6 +829,8 @@ class HttpConnection(Registered):
             self.sock.shutdown(socket.SHUT_WR)
         except OSError:
             self.close(reason)
+            return
+        self._set_interest(READ)
 
     def idle_check(self, now: float) -> None:
         if self._linger_until:
@@ -635,9 +841,10 @@ class HttpConnection(Registered):
             return
         if self.out:
             self.close("the client stopped reading; timed out")
-        elif self.h11.our_state is h11.SEND_RESPONSE:  # mid-body: h11 can frame the answer
+        elif self._active is not None and not self._responded:  # mid-body: answer in turn
             self._refuse(408, "The request took too long to arrive", close=True)
-        elif self.h11.trailing_data[0]:  # half a request head: h11 has no request to answer, so say it raw
+            self._flush()
+        elif self._in_head:  # half a request head: no request to answer, so say it raw
             with contextlib.suppress(OSError):
                 self.sock.send(REQUEST_TIMEOUT)
             self.close("the request head took too long to arrive")
@@ -660,11 +867,25 @@ class HttpConnection(Registered):
                 item.file.close()
         self.out.clear()
         if self._upload is not None:
-            self._upload.abort()
+            with contextlib.suppress(OSError):
+                self._upload.abort()
         self.sock.close()
         self.server.connections -= 1
         self.server.drop(self)
         self.server.emit(Closed(source=self.server.source, conn=self.conn, peer=self.peer, reason=reason))
+
+
+def _after_heads(data: bytes, count: int) -> bytes:
+    """What follows the count-th blank line in data: the start of the request after them."""
+    for _ in range(count):
+        end = data.find(b"\r\n\r\n")
+        size = 4
+        if end < 0:
+            end, size = data.find(b"\n\n"), 2
+        if end < 0:
+            return data
+        data = data[end + size :]
+    return data
 
 
 def read_range(path: str, start: int, length: int) -> bytes:
@@ -682,6 +903,33 @@ def reason_phrase(status: int) -> str:
         return ""
 
 
+def status_line(status: int) -> bytes:
+    return STATUS_LINES.get(status) or f"HTTP/1.1 {status} {reason_phrase(status)}\r\n".encode()
+
+
+STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
+
+
+class FileHead:
+    """What every response for one version of a file shares, built once: until its mtime or size moves."""
+
+    __slots__ = ("body", "fields", "key", "ranged_fields", "validators")
+
+    def __init__(self, path: str, info: os.stat_result) -> None:
+        self.key = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev)
+        kind = content_type(os.path.splitext(path)[1].lower()).encode()
+        self.validators = [
+            (b"Last-Modified", http_date(info.st_mtime).encode()),
+            (b"ETag", etag(info).encode()),
+        ]
+        common = b"Content-Type: %s\r\nAccept-Ranges: bytes\r\n" % kind + b"".join(
+            b"%s: %s\r\n" % pair for pair in self.validators
+        )
+        self.ranged_fields = common
+        self.fields = common + b"Content-Length: %d\r\n" % info.st_size
+        self.body: bytes | None = None  # a small file's bytes, kept while the file stays the same
+
+
 class FileServer(Engine):
     """Serves one folder. Thread-safe commands: stop(), set_trace()."""
 
@@ -696,6 +944,27 @@ class FileServer(Engine):
         self._connections: dict[int, HttpConnection] = {}
         self._next = 1
         self._date = (0, b"")
+        self._heads: dict[str, FileHead] = {}
+        self._cached_bytes = 0  # small files' bytes kept in the FileHeads
+
+    def file_head(self, path: str, info: os.stat_result) -> FileHead:
+        """The response fields for this version of the file, built on first use."""
+        cached = self._heads.get(path)
+        if cached is not None and cached.key == (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev):
+            return cached
+        if cached is not None and cached.body is not None:
+            self._cached_bytes -= len(cached.body)
+        if len(self._heads) >= MAX_CACHED_FILES:
+            self._heads.clear()
+            self._cached_bytes = 0
+        cached = self._heads[path] = FileHead(path, info)
+        return cached
+
+    def keep_body(self, cached: FileHead, body: bytes) -> None:
+        """Keep a small file's bytes with its head, while the cache has room."""
+        if self._cached_bytes + len(body) <= MAX_CACHED_BYTES:
+            cached.body = body
+            self._cached_bytes += len(body)
 
     def date_header(self) -> bytes:
         now = int(time.time())

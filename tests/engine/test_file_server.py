@@ -16,10 +16,10 @@ import h11
 import pytest
 
 from netlab.core.events import Error, HttpExchange, Listening
-from netlab.core.present import access_line
+from netlab.core.present import access_line, summary
 from netlab.http.file_server import FileServer, FileServerConfig
 
-from .conftest import WAIT, Recorder
+from .conftest import WAIT, Recorder, eventually
 
 SECRET = b"TOP-SECRET"
 
@@ -159,13 +159,53 @@ def test_error_pages_escape_what_they_echo(served: Served) -> None:
 
 
 def test_log_lines_cannot_be_forged(served: Served) -> None:
-    served.get("/a.txt%0d%0a127.0.0.1 GET /forged 200")
-    status, _, _ = served.raw(b"GET /\x1b[31mred HTTP/1.1\r\nHost: t\r\n\r\n")
-    assert status == 400
+    attempts = [
+        b"GET /a.txt%0d%0a127.0.0.1 GET /forged 200 HTTP/1.1\r\nHost: t\r\n\r\n",  # refused: spaces
+        b"GET /\x1b[31mred HTTP/1.1\r\nHost: t\r\n\r\n",  # refused: a raw control character
+        b"GET /a.txt%0d%0aforged HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",  # valid: a 404
+    ]
+    for request in attempts:
+        served.raw(request)
+    eventually(lambda: len(served.recorder.of(HttpExchange)) == 3)
+    exchanges = served.recorder.of(HttpExchange)
+    assert [e.status for e in exchanges] == [400, 400, 404]
+    lines = [access_line(e) for e in exchanges] + [summary(e) for e in exchanges]
+    for line in lines:
+        assert "\r" not in line and "\n" not in line and "\x1b" not in line
+    # The attempts are there to read, escaped, so the log still says what was tried.
+    assert '"GET /a.txt\\x0d\\x0a127.0.0.1"' in lines[0]
+    assert '"GET /\\x1b[31mred"' in lines[1]
+    assert '"GET /a.txt\\x0d\\x0aforged"' in lines[2]
+
+
+def test_rejected_requests_are_logged_with_their_method_and_path(served: Served) -> None:
+    assert served.raw(b"PUT /a.txt HTTP/1.1\r\nHo st: t\r\n\r\n")[0] == 400
+    assert served.raw(b"GET /sub/b.css HTTP/1.1\r\nConnection: close\r\n\r\n")[0] == 400  # no Host
+    eventually(lambda: len(served.recorder.of(HttpExchange)) == 2)
+    first, second = served.recorder.of(HttpExchange)
+    assert (first.method, first.target, first.status) == ("PUT", "/a.txt", 400)
+    assert (second.method, second.target, second.status) == ("GET", "/sub/b.css", 400)
+
+
+def test_the_log_shows_paths_decoded(served: Served) -> None:
+    (served.root / "中文 notes.txt").write_text("zh")
+    assert served.get("/%E4%B8%AD%E6%96%87%20notes.txt")[2] == b"zh"
+    served.get("/%E2%80%AEtxt.exe")  # a right-to-left override would reorder the log line
+    served.get("/bad-%FF.txt")  # not UTF-8
+    eventually(lambda: len(served.recorder.of(HttpExchange)) == 3)
+    targets = [e.target for e in served.recorder.of(HttpExchange)]
+    assert targets == ["/中文 notes.txt", "/%E2%80%AEtxt.exe", "/bad-%FF.txt"]
+
+
+def test_an_exchange_carries_both_heads(served: Served) -> None:
+    status, _, _ = served.get("/digits.bin", "Range: bytes=0-9\r\n")
+    assert status == 206
     exchange = served.recorder.wait_for(lambda e: isinstance(e, HttpExchange))
-    line = access_line(exchange)  # type: ignore[arg-type]
-    assert "\r" not in line and "\n" not in line and "\x1b" not in line
-    assert HttpExchange  # the event type the log pane shows
+    assert exchange.request_head.startswith(b"GET /digits.bin HTTP/1.1\r\n")  # type: ignore[attr-defined]
+    assert b"Range: bytes=0-9\r\n" in exchange.request_head  # type: ignore[attr-defined]
+    response = exchange.response_head  # type: ignore[attr-defined]
+    assert response.startswith(b"HTTP/1.1 206 Partial Content\r\n") and response.endswith(b"\r\n\r\n")
+    assert b"Content-Range: bytes 0-9/262144\r\n" in response and b"Content-Length: 10\r\n" in response
 
 
 @pytest.mark.parametrize(
@@ -322,6 +362,9 @@ def test_upload_saves_renames_on_collision_and_sanitises(served: Served) -> None
     assert (folder / "notes (2).txt").read_bytes() == b"three"
     assert not [p for p in folder.iterdir() if p.name.startswith(".netlab-upload")]
     assert b'enctype="multipart/form-data"' in served.get("/sub/")[2]
+    posts = [e for e in served.recorder.of(HttpExchange) if e.method == "POST"]
+    assert [e.saved for e in posts] == [("notes.txt", "notes (1).txt", "evil.txt"), ("notes (2).txt",)]
+    assert summary(posts[1]).endswith("saved as notes (2).txt")
 
 
 @pytest.mark.parametrize("served", [{"upload": True, "max_upload_mb": 1}], indirect=True)
@@ -448,3 +491,90 @@ def test_listing_shows_sizes_a_person_reads(served: Served) -> None:
     assert '<td class="n" title="52,428,800 bytes">50.0 MB</td>' in page
     assert '<td class="n" title="6 bytes">6 B</td>' in page  # a.txt
     assert "52,428,800</td>" not in page
+
+
+def read_all(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET /a.txt HTTP/1.1\r\nConnection: close\r\n\r\n",  # HTTP/1.1 needs a Host
+        b"GET /a.txt HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n",
+        b"POST /sub/ HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+        b"GET /a.txt HTTP/1.1\r\nHost: t\r\nBad\x01Name: x\r\n\r\n",
+        b"GET /a.txt HTTP/1.1\r\nHost: t\r\nX: a\x00b\r\n\r\n",
+        b"GET /a.txt HTTP/9.9\r\nHost: t\r\n\r\n",
+        b"GET\t/a.txt HTTP/1.1\r\nHost: t\r\n\r\n",
+        b"GET /a.txt HTTP/1.1\rHost: t\r\r",  # bare CR
+        b"GET /a.txt HTTP/1.1\r\nHost: t\rX: y\r\n\r\n",
+    ],
+)
+def test_ambiguous_or_malformed_heads_are_refused(served: Served, request_bytes: bytes) -> None:
+    status, headers, _ = served.raw(request_bytes)
+    assert status == 400 and headers["connection"] == "close"
+
+
+def test_a_request_typed_into_nc_with_bare_newlines_is_served(served: Served) -> None:
+    assert served.raw(b"GET /a.txt HTTP/1.1\nHost: t\nConnection: close\n\n")[2] == b"hello\n"
+
+
+def test_pipelined_requests_are_answered_in_order_up_to_a_bad_one(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
+        good = b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n"
+        sock.sendall(
+            good * 500 + b"GET /sub/b.css HTTP/1.1\r\nHost: t\r\n\r\nBAD\x01 / HTTP/1.1\r\n\r\n" + good
+        )
+        data = read_all(sock)
+    assert data.count(b"HTTP/1.1 200 OK") == 501 and data.count(b"hello\n") == 500
+    assert data.index(b"body{}") < data.index(b"HTTP/1.1 400 Bad Request")
+    assert data.count(b"\r\nServer: NetLab") == 502  # nothing answered after the bad one
+
+
+@pytest.mark.parametrize("served", [{"upload": True}], indirect=True)
+def test_an_upload_pipelined_behind_a_get_is_saved_in_turn(served: Served) -> None:
+    body = multipart([("late.txt", b"late")])
+    post = (
+        f"POST /sub/ HTTP/1.1\r\nHost: t\r\nContent-Length: {len(body)}\r\nConnection: close\r\n"
+        "Content-Type: multipart/form-data; boundary=XyZ\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
+        sock.sendall(b"GET /digits.bin HTTP/1.1\r\nHost: t\r\n\r\n" + post + body)
+        data = read_all(sock)
+    assert data.index(b"HTTP/1.1 200 OK") < data.index(b"HTTP/1.1 303 See Other")
+    assert (served.root / "sub" / "late.txt").read_bytes() == b"late"
+
+
+def test_a_client_that_half_closes_still_gets_its_answer(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
+        sock.sendall(b"GET /a.txt HTTP/1.1\r\nHost: t\r\n\r\n")
+        sock.shutdown(socket.SHUT_WR)  # as `nc -N` does after the last line
+        data = read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and data.endswith(b"hello\n")
+
+
+def test_http_1_0_keep_alive_is_honoured(served: Served) -> None:
+    with socket.create_connection(("127.0.0.1", served.port), timeout=WAIT) as sock:
+        sock.sendall(b"GET /a.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        status, headers, body = read_response(sock)
+        assert (status, headers["connection"], body) == (200, "keep-alive", b"hello\n")
+        sock.sendall(b"GET /a.txt HTTP/1.0\r\n\r\n")  # no keep-alive: answered, then closed
+        data = read_all(sock)
+    assert data.startswith(b"HTTP/1.1 200 OK\r\n") and b"Connection: close\r\n" in data
+
+
+def test_a_changed_file_is_never_served_from_the_cache(served: Served) -> None:
+    path = served.root / "a.txt"
+    first_etag = served.get("/a.txt")[1]["etag"]
+    path.write_bytes(b"HELLO\n")  # same size
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))  # and a clock that moved on
+    status, headers, body = served.get("/a.txt")
+    assert (status, body) == (200, b"HELLO\n") and headers["etag"] != first_etag
+    path.write_bytes(b"longer now\n")
+    assert served.get("/a.txt")[2] == b"longer now\n"
+    assert served.get("/a.txt", "Range: bytes=0-5\r\n")[2] == b"longer"

@@ -50,6 +50,11 @@ def test_serve_fetch_and_see_the_request_log(qtbot: QtBot, window: MainWindow, t
     assert (first.method, first.target, first.status) == ("GET", "/hello.txt", 200)
     row = [r.event for r in tab.log.model.rows].index(first)
     assert "GET /hello.txt → 200" in tab.log.model.data(tab.log.model.index(row, 6))
+    tab.log.table.setCurrentIndex(tab.log.model.index(row, 0))  # the row's detail: both heads
+    text = tab.log.text_view.toPlainText()
+    assert text.startswith("GET /hello.txt HTTP/1.1\r\n") or text.startswith("GET /hello.txt HTTP/1.1\n")
+    assert "HTTP/1.1 200 OK" in text and "Content-Length: 17" in text
+    assert "00000000  47 45 54 20" in tab.log.hex_view.toPlainText()  # "GET "
     with qtbot.waitSignal(tab.runner.finished, timeout=WAIT_MS):  # type: ignore[union-attr]
         qtbot.mouseClick(tab.stop_button, Qt.MouseButton.LeftButton)
     assert tab.state.text() == "Stopped" and tab.start_button.isEnabled()

@@ -474,12 +474,22 @@ class LogPane(QWidget):
         if isinstance(event, Data):
             self.hex_view.setPlainText(hexdump(event.data, DETAIL_LIMIT))
             self.text_view.setHtml(marked_html(event.data[:DETAIL_LIMIT], self.model.filter.encoding))
+        elif isinstance(event, HttpExchange) and (event.request_head or event.response_head):
+            self._show_http_heads(event)
         else:
             text = summary(event, self.model.filter.encoding, limit=10**6)
             if isinstance(event, Error) and event.detail:
                 text += "\n\n" + event.detail
             self.hex_view.setPlainText("(no payload)")
             self.text_view.setPlainText(text)
+
+    def _show_http_heads(self, event: HttpExchange) -> None:
+        """An HTTP row: the request head as it arrived and the response head as it left (headers, Range)."""
+        heads = event.request_head + event.response_head
+        self.hex_view.setPlainText(hexdump(heads, DETAIL_LIMIT))
+        request = marked_html(event.request_head, "latin-1", TEXT_COLOURS[Direction.RECEIVED])
+        response = marked_html(event.response_head, "latin-1", TEXT_COLOURS[Direction.SENT])
+        self.text_view.setHtml(request + response)
 
     def closeEvent(self, event: Any) -> None:
         self.stop_streaming()
