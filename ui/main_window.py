@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QTabWidget
 
 from netlab import __version__
 from netlab.http import code as http_code
@@ -86,6 +86,13 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.tcp_page, "TCP")
         self.tabs.addTab(self.udp_page, "UDP")
         self.tabs.addTab(self.files_page, "File server")
+        # Each tab's "Show code" sits in the tab bar's corner, so it costs the forms no height.
+        self.code_toggles = QStackedWidget()
+        self.code_toggles.setObjectName("codeToggles")
+        for page in (self.tcp_page, self.udp_page, self.files_page):
+            self.code_toggles.addWidget(page.toggle)
+        self.tabs.setCornerWidget(self.code_toggles, Qt.Corner.TopRightCorner)
+        self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
         for tab in self.tab_widgets():
             tab.status.connect(self.show_status)
@@ -126,6 +133,12 @@ class MainWindow(QMainWindow):
             f"<b>NetLab {__version__}</b><p>A desktop network lab: see the socket API at work, "
             "read traffic as Wireshark shows it, and talk to any TCP peer.</p>",
         )
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if isinstance(page, CodeBeside):
+            self.code_toggles.setCurrentWidget(page.toggle)
 
     @Slot(str)
     def _on_lab_path_changed(self, path: str) -> None:

@@ -188,7 +188,10 @@ def _change_signal(widget: QWidget) -> SignalInstance | None:
 
 
 class CodeBeside(QWidget):
-    """A panel with its code view to the right, behind a "Code" toggle so narrow screens keep the room.
+    """A panel with its code view to the right, behind a "Show code" toggle so narrow screens keep the room.
+
+    The toggle is not laid out here: the window puts it where it costs no height (NetLab: in the tab
+    bar's corner, one per tab).
 
     `programs` maps a choice (e.g. "Server (socket)") to (filename, function building the program);
     a function may raise ConfigError, which the view shows in plain words.
@@ -221,12 +224,6 @@ class CodeBeside(QWidget):
         self.code.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        bar = QHBoxLayout()
-        bar.setContentsMargins(4, 2, 4, 0)
-        bar.addStretch(1)
-        bar.addWidget(self.toggle)
-        layout.addLayout(bar)
         layout.addWidget(self.splitter, 1)
         self.watcher = FormWatcher(panel)
         self.watcher.changed.connect(self.refresh)
