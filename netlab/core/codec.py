@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from netlab.core.config import FieldProblem, coerce_enum, encoding_problems, raise_if
+from netlab.core.problem import Problem
 
 # Display name -> Python codec. UTF-16 is little-endian without a BOM, as Windows tools send it.
 ENCODINGS: dict[str, str] = {
@@ -26,8 +27,15 @@ class CodecError(ValueError):
 
     def __init__(self, message: str, hint: str) -> None:
         super().__init__(message)
-        self.message = message
-        self.hint = hint
+        self.problem = Problem(message, hint)
+
+    @property
+    def message(self) -> str:
+        return self.problem.message
+
+    @property
+    def hint(self) -> str:
+        return self.problem.hint
 
 
 class LineEnding(str, Enum):

@@ -10,19 +10,22 @@ from dataclasses import Field, dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
+from netlab.core.problem import Problem
+
 E = TypeVar("E", bound=Enum)
 
 
-@dataclass(frozen=True)
-class FieldProblem:
-    """Bad input in one field: `field` is the config attribute, message and hint are plain words."""
+@dataclass(frozen=True, init=False)
+class FieldProblem(Problem):
+    """A Problem in one field: `field` is the config attribute, message and hint are plain words."""
 
     field: str
-    message: str
-    hint: str
 
-    def __str__(self) -> str:
-        return f"{self.message}: {self.hint}" if self.hint else self.message
+    def __init__(self, field: str, message: str, hint: str) -> None:
+        # The field comes first, as a form reads: FieldProblem("port", "Port 70000 is out of range", ...).
+        object.__setattr__(self, "field", field)
+        object.__setattr__(self, "message", message)
+        object.__setattr__(self, "hint", hint)
 
 
 class ConfigError(ValueError):

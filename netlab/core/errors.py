@@ -5,22 +5,13 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
-from dataclasses import dataclass
 
 from netlab.core.codec import CodecError
 from netlab.core.config import ConfigError, format_address
 from netlab.core.events import Error
+from netlab.core.problem import Problem
 
-
-@dataclass(frozen=True)
-class Problem:
-    """What went wrong, in plain words, and what the user can do about it."""
-
-    message: str
-    hint: str
-
-    def __str__(self) -> str:
-        return f"{self.message}: {self.hint}" if self.hint else self.message
+__all__ = ["EXPECTED", "NetLabError", "Problem", "error_event", "explain"]
 
 
 class NetLabError(Exception):
@@ -125,10 +116,9 @@ def explain(exc: BaseException, *, action: str, host: str = "", port: int | None
     if isinstance(exc, NetLabError):
         return Problem(str(exc), "")
     if isinstance(exc, CodecError):
-        return Problem(exc.message, exc.hint)
+        return exc.problem
     if isinstance(exc, ConfigError) and exc.problems:
-        first = exc.problems[0]
-        return Problem(first.message, first.hint)
+        return exc.problems[0]
     if isinstance(exc, UnicodeError):
         return Problem(
             f"{action} failed: text could not be converted ({exc})",
@@ -149,7 +139,7 @@ def _where(host: str, port: int | None) -> str:
 
 
 def error_event(
-    exc: BaseException,
+    cause: BaseException | Problem,
     *,
     source: str,
     action: str,
@@ -158,12 +148,12 @@ def error_event(
     host: str = "",
     port: int | None = None,
 ) -> Error:
-    """The one way an expected exception becomes an Error event: explained, with a hint.
+    """The one way a failure becomes an Error event: an expected exception explained, or a Problem.
 
     host and port default to the ones in peer ("127.0.0.1:9000", "[::1]:80").
     """
     if not host and peer:
         name, _, digits = peer.rpartition(":")
         host, port = (name.strip("[]"), int(digits)) if digits.isdigit() and name else (peer, port)
-    problem = explain(exc, action=action, host=host, port=port)
+    problem = cause if isinstance(cause, Problem) else explain(cause, action=action, host=host, port=port)
     return Error(source=source, conn=conn, peer=peer, message=problem.message, hint=problem.hint)

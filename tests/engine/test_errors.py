@@ -102,3 +102,24 @@ def test_certificate_failure_points_at_the_toggle() -> None:
 def test_unknown_errors_still_read_as_one_line() -> None:
     problem = explain(OSError(errno.ENOBUFS, "No buffer space available"), action="send", host="h", port=1)
     assert problem.message == "send failed for h:1: No buffer space available"
+
+
+def test_one_shape_for_every_problem() -> None:
+    from netlab.core.codec import CodecError, parse_hex
+    from netlab.core.config import ConfigError, FieldProblem
+    from netlab.core.errors import Problem, error_event
+    from netlab.tcp.config import TcpServerConfig
+
+    field = FieldProblem("port", "Port 70000 is out of range", "use 0 to 65535")
+    assert isinstance(field, Problem) and field.field == "port" and str(field).endswith("use 0 to 65535")
+    with pytest.raises(CodecError) as codec:
+        parse_hex("4")
+    with pytest.raises(ConfigError) as config:
+        TcpServerConfig(port=70000)
+    for cause, message in (
+        (codec.value, "'4' has an odd number of hex digits"),
+        (config.value, "Port 70000 is out of range"),
+        (field, "Port 70000 is out of range"),
+    ):
+        event = error_event(cause, source="client", action="send")
+        assert (event.message, bool(event.hint)) == (message, True)
