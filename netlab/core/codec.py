@@ -62,12 +62,12 @@ def parse_hex(text: str) -> bytes:
         for char in digits:
             if char not in _HEX_DIGITS:
                 raise CodecError(
-                    f"'{char}' in '{token}' is not a hex digit",
+                    f"'{_visible(char)}' in '{_visible(token)}' is not a hex digit",
                     "use only 0-9 and a-f, separated by spaces, colons or commas if you like",
                 )
         if len(digits) % 2:
             raise CodecError(
-                f"'{token}' has an odd number of hex digits",
+                f"'{_visible(token)}' has an odd number of hex digits",
                 "every byte needs two digits, e.g. 0A rather than A",
             )
         out += bytes.fromhex(digits)
@@ -165,6 +165,11 @@ def decode_lossless(data: bytes, encoding: str) -> str:
 
 _CONTROL_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _visible(text: str) -> str:
+    """Control characters as escapes, so a message shows what was typed and stays on one line."""
+    return _CONTROL.sub(lambda m: _CONTROL_ESCAPES.get(m[0], f"\\x{ord(m[0]):02x}"), text)
 
 
 def preview(data: bytes, encoding: str = "utf-8", limit: int = 120) -> str:

@@ -157,3 +157,9 @@ def test_payload_hex_and_text() -> None:
     assert Payload("text", r"hi\n", escapes=True, eol=LineEnding.CRLF).to_bytes() == b"hi\n\r\n"
     with pytest.raises(CodecError, match="no hex digits"):
         Payload("hex", " ").to_bytes()
+
+
+def test_hex_errors_show_control_characters_as_escapes() -> None:
+    with pytest.raises(CodecError) as caught:
+        parse_hex("41 \x00\x01")
+    assert caught.value.message == "'\\0' in '\\0\\x01' is not a hex digit"
