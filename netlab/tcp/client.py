@@ -117,7 +117,12 @@ class TcpClients(StreamEngine):
             return
         deadline = time.monotonic() + config.connect_timeout
         self._resolving[conn] = self.loop.call_at(deadline, self._lookup_timed_out, conn, config)
-        self._trace_call(conn, where, f"getaddrinfo({host!r}, {config.port})", "asked on a helper thread")
+        self._trace_call(
+            conn,
+            where,
+            f"getaddrinfo({host!r}, {config.port})",
+            "DNS lookup on a helper thread: nothing else waits for it",
+        )
 
         resolver = self._resolver or resolve
 
@@ -151,7 +156,8 @@ class TcpClients(StreamEngine):
             self._not_opened(conn, where, socket.gaierror(socket.EAI_NONAME, "no address"), "connect")
             return
         shown = ", ".join(address[0] for _family, address in outcome[:4])
-        self._trace_call(conn, where, "getaddrinfo() returned", f"{len(outcome)} address(es): {shown}")
+        count = "1 address" if len(outcome) == 1 else f"{len(outcome)} addresses, tried in this order"
+        self._trace_call(conn, where, "getaddrinfo() returned", f"{count}: {shown}")
         self._connect(conn, config, tls, outcome, max(0.001, deadline - time.monotonic()))
 
     def _lookup_timed_out(self, conn: int, config: TcpClientConfig) -> None:
@@ -188,7 +194,10 @@ class TcpClients(StreamEngine):
             return
         stream = Stream(self, sock, conn, where, tls=tls, server_hostname=config.host.strip("[]"))
         self._streams[conn] = stream
-        stream.connect(addresses, timeout, _options(config))
+        try:
+            stream.connect(addresses, timeout, _options(config))
+        except EXPECTED as exc:  # a socket option the system refuses, say: this connection ends
+            stream.failed(exc)
 
     def _not_opened(self, conn: int, where: str, exc: BaseException, action: str) -> None:
         error = error_event(exc, source=self.source, action=action, conn=conn, peer=where)

@@ -493,3 +493,27 @@ def test_faults_while_starting_or_stopping_are_one_error(
     errors = recorder.of(Error)
     assert len(errors) == 1 and "Internal error" not in errors[0].message
     assert isinstance(recorder.events[-1], Stopped)
+
+
+def test_a_refused_socket_option_ends_only_that_connection(
+    recorder: Recorder, echo_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = socket.socket.setsockopt
+
+    def refuse_keepalive(sock: socket.socket, level: int, option: int, value: Any) -> None:
+        if option == socket.SO_KEEPALIVE:
+            raise OSError(errno.ENOPROTOOPT, "Protocol not available")
+        original(sock, level, option, value)
+
+    engine = TcpClients(recorder)
+    with running(engine):
+        monkeypatch.setattr(socket.socket, "setsockopt", refuse_keepalive)
+        refused = engine.open(TcpClientConfig(port=echo_server, keepalive=True))
+        error = recorder.wait_for(lambda e: isinstance(e, Error))
+        recorder.wait_for(lambda e: isinstance(e, Closed) and e.conn == refused)
+        monkeypatch.undo()
+        works = engine.open(TcpClientConfig(port=echo_server))
+        engine.send(works, b"ok")
+        recorder.wait_for(lambda e: isinstance(e, Data) and e.direction is Direction.RECEIVED)
+    assert error.conn == refused and "Protocol not available" in error.message  # type: ignore[attr-defined]
+    assert not engine.connection_list() or all(c.conn != refused for c in engine.connection_list())
