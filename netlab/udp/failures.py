@@ -34,7 +34,7 @@ def explain_udp(
     exc: BaseException, *, action: str, host: str = "", port: int | None = None, group: str = ""
 ) -> Problem:
     """A UDP socket call failed: say why, and what to do about it."""
-    where = format_address((host, port)) if host else "the peer"
+    where = format_address((host, port)) if host else "The peer"
     code = exc.errno if isinstance(exc, OSError) else None
     if isinstance(exc, ConnectionRefusedError) or code == errno.ECONNREFUSED:
         return Problem(

@@ -84,14 +84,14 @@ class SequenceStats:
         self._jitter_ns = 0.0
         self._delay_ns = 0
         self._min_ns: int | None = None
-        self._max_ns = 0
+        self._max_ns: int | None = None
 
     def add(self, seq: int, sent_ns: int, received_ns: int) -> None:
         self.received += 1
         transit = received_ns - sent_ns
         self._delay_ns = transit
         self._min_ns = transit if self._min_ns is None else min(self._min_ns, transit)
-        self._max_ns = max(self._max_ns, transit)
+        self._max_ns = transit if self._max_ns is None else max(self._max_ns, transit)
         if self._last_transit is not None:
             # RFC 3550 section 6.4.1: J += (|D| - J) / 16, D the change in transit time.
             self._jitter_ns += (abs(transit - self._last_transit) - self._jitter_ns) / 16
@@ -126,6 +126,6 @@ class SequenceStats:
             too_late=self.too_late,
             delay_ms=self._delay_ns / 1e6,
             min_delay_ms=(self._min_ns or 0) / 1e6,
-            max_delay_ms=self._max_ns / 1e6,
+            max_delay_ms=(self._max_ns or 0) / 1e6,
             jitter_ms=self._jitter_ns / 1e6,
         )
