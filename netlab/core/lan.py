@@ -8,8 +8,6 @@ import socket
 import struct
 import sys
 
-import segno
-
 SIOCGIFADDR = 0x8915  # Linux: an interface's IPv4 address
 
 
@@ -37,4 +35,6 @@ def share_urls(port: int) -> list[str]:
 
 def qr_matrix(text: str) -> list[list[bool]]:
     """The QR code's modules, dark = True, with the quiet zone around them."""
+    import segno  # only when a QR code is drawn: not on the start-up path
+
     return [[bool(module) for module in row] for row in segno.make(text, error="m").matrix_iter(border=4)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from netlab import __version__
-from netlab.http.file_server import FileServerConfig
+from netlab.http.config import FileServerConfig
 
 
 def program(config: FileServerConfig) -> str:

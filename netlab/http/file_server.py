@@ -15,25 +15,17 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
 import httptools
 
 from netlab import __version__
-from netlab.core.config import (
-    FieldProblem,
-    format_address,
-    host_problems,
-    port_problems,
-    raise_if,
-    range_problems,
-    secret,
-)
+from netlab.core.config import format_address
 from netlab.core.engine import Engine, Registered
 from netlab.core.errors import error_event, explain
 from netlab.core.events import Closed, Error, HttpExchange, Listening, Opened
+from netlab.http.config import FileServerConfig as FileServerConfig  # its old home, still valid
 from netlab.http.files import (
     Refusal,
     Target,
@@ -68,27 +60,6 @@ REQUEST_TIMEOUT = (
     b"HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
     b"Content-Length: 36\r\nConnection: close\r\n\r\nThe request took too long to arrive\n"
 )
-
-
-@dataclass(frozen=True)
-class FileServerConfig:
-    root: str = "."
-    host: str = "127.0.0.1"
-    port: int = 8000
-    upload: bool = False
-    max_upload_mb: int = 100
-    auth: str = secret()  # "user:password"; empty: no password
-    show_hidden: bool = False
-    idle_timeout: float = 15.0
-
-    def __post_init__(self) -> None:
-        problems = host_problems(self.host)
-        problems += port_problems(self.port)
-        problems += range_problems(self.max_upload_mb, 1, 1_000_000, "max_upload_mb", "Upload limit (MB)")
-        problems += range_problems(self.idle_timeout, 0.1, 3600, "idle_timeout", "Idle timeout")
-        if self.auth and (":" not in self.auth or not self.auth.partition(":")[0]):
-            problems.append(FieldProblem("auth", "The login must be user:password", "e.g. student:secret"))
-        raise_if(problems)
 
 
 class FileRange:

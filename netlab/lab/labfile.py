@@ -19,7 +19,7 @@ from typing import Any
 
 from netlab.core.config import ConfigError
 from netlab.core.errors import NetLabError
-from netlab.http.file_server import FileServerConfig
+from netlab.http.config import FileServerConfig
 from netlab.lab import SUFFIX
 from netlab.lab.serial import dump, has_secrets, load
 from netlab.tcp.config import TcpTabState

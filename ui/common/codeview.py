@@ -6,12 +6,11 @@ program in step with the form: any edit in the panel regenerates it (debounced, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal, SignalInstance, Slot
 from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
@@ -38,13 +37,21 @@ from ui.common.widgets import named
 
 UPDATE_DELAY_MS = 150  # typing a word regenerates once, not once per key
 
-_LEXER = PythonLexer()
-_FORMATTER = HtmlFormatter(noclasses=True, nobackground=True, style="default")
-
 
 def program_html(source: str) -> str:
     """Python source as HTML with inline colours, which QTextEdit renders without a style sheet."""
-    return str(highlight(source, _LEXER, _FORMATTER))
+    from pygments import highlight
+
+    return str(highlight(source, *_pygments()))
+
+
+@functools.cache
+def _pygments() -> tuple[Any, Any]:
+    """The lexer and formatter, made on first use: pygments is not needed for the first paint."""
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import PythonLexer
+
+    return PythonLexer(), HtmlFormatter(noclasses=True, nobackground=True, style="default")
 
 
 class CodeView(QWidget):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QImage, QPixmap
@@ -27,11 +28,14 @@ from PySide6.QtWidgets import (
 from netlab.core.config import format_address
 from netlab.core.events import Error, Event, Listening, Sink
 from netlab.core.lan import qr_matrix, share_urls
-from netlab.http.file_server import FileServer, FileServerConfig
+from netlab.http.config import FileServerConfig
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import EnginePanel
 from ui.common.widgets import CountersBar, FieldMarks, controls_above_log, hbox, named
+
+if TYPE_CHECKING:
+    from netlab.http.file_server import FileServer
 
 QR_SCALE = 4
 
@@ -203,6 +207,8 @@ class FileServerTab(EnginePanel):
         self.host.setEnabled(not on and self.runner is None)
 
     def make_engine(self, config: FileServerConfig, sink: Sink) -> FileServer:
+        from netlab.http.file_server import FileServer  # the engine waits for Start: a quicker start-up
+
         return FileServer(config, sink)
 
     def stop_all(self) -> None:

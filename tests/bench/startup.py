@@ -1,0 +1,104 @@
+"""Benchmark: NetLab's start-up against a bare PySide6 window with five tabs, in the same run.
+
+Run by hand: python tests/bench/startup.py. Each run is a fresh process, timed from outside: the
+interpreter starting, imports, the window built and shown, its first paint, then exit. The two are
+run in turn, 7 times each, and the medians compared. Offscreen, with empty settings.
+Prints one JSON line. Target: ratio <= 1.6.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+RUNS = 7
+
+# Both programs end the same way: on the first paint of any widget, quit the event loop.
+FIRST_PAINT = """
+from PySide6.QtCore import QEvent, QObject, QTimer
+class FirstPaint(QObject):
+    def eventFilter(self, watched, event):
+        if event.type() == QEvent.Type.Paint and not getattr(self, "seen", False):
+            self.seen = True
+            QTimer.singleShot(0, app.quit)
+        return False
+first_paint = FirstPaint()
+app.installEventFilter(first_paint)
+"""
+
+BARE = (
+    """
+import sys
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QTabWidget
+app = QApplication(sys.argv)
+window = QMainWindow()
+tabs = QTabWidget()
+for name in ("One", "Two", "Three", "Four", "Five"):
+    tabs.addTab(QLabel(name), name)
+window.setCentralWidget(tabs)
+"""
+    + FIRST_PAINT
+    + """
+window.show()
+app.exec()
+"""
+)
+
+NETLAB = (
+    """
+from ui.app import create_app
+from ui.main_window import MainWindow
+app = create_app([])
+window = MainWindow()
+"""
+    + FIRST_PAINT
+    + """
+window.show()
+app.exec()
+"""
+)
+
+
+def once(code: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=60, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="netlab-startup-") as home:
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "HOME": home,  # empty settings: no saved window or folders
+            "XDG_CONFIG_HOME": home,
+        }
+        bare, netlab = [], []
+        once(BARE, env)  # warm the disk cache for both, so neither pays for first reads
+        once(NETLAB, env)
+        for _ in range(RUNS):
+            bare.append(once(BARE, env))
+            netlab.append(once(NETLAB, env))
+    bare_s, netlab_s = statistics.median(bare), statistics.median(netlab)
+    print(
+        json.dumps(
+            {
+                "bench": "startup",
+                "netlab_s": round(netlab_s, 3),
+                "bare_s": round(bare_s, 3),
+                "ratio": round(netlab_s / bare_s, 2),
+                "target_ratio": 1.6,
+                "netlab_runs": [round(t, 3) for t in netlab],
+                "bare_runs": [round(t, 3) for t in bare],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
