@@ -109,14 +109,13 @@ def _variable(body: str, position: int) -> Variable:
             )
         return Variable(name, str(int(arg)))
     if name == "hex" and colon:
+        hint = "write bytes as hex, e.g. {hex:0d0a}"
         try:
-            if not parse_hex(arg):
-                raise CodecError("no bytes", "")
+            data = parse_hex(arg)
         except CodecError as exc:
-            detail = f": {exc.message}" if exc.message != "no bytes" else " has no hex digits"
-            raise VariableError(
-                f"'{{{body}}}'{detail}", "write bytes as hex, e.g. {hex:0d0a}", position
-            ) from None
+            raise VariableError(f"'{{{body}}}': {exc.message}", hint, position) from None
+        if not data:
+            raise VariableError(f"'{{{body}}}' has no hex digits", hint, position)
         return Variable(name, arg)
     raise VariableError(f"'{{{body}}}' is not a variable NetLab knows", _HINT, position)
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 import time
 
 import pytest
 
-from netlab.core.codec import LineEnding, Payload, PayloadKind
+from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind
 from netlab.core.variables import Expander, Literal, VariableError, fill, parse, payload_bytes, template_of
 from netlab.udp.drops import KernelDrops
 from netlab.udp.failures import explain_udp, max_payload, oversize
@@ -205,6 +206,16 @@ def test_fill_defaults_and_options() -> None:
         fill("{x}", counter=1)
 
 
+def test_render_defaults_are_strict_and_plain() -> None:
+    expander = Expander()
+    assert expander.render(parse("{peer}XX{{")) == b"XX{"
+    assert expander.render(parse("é")) == "é".encode()
+    with pytest.raises(CodecError):
+        expander.render(parse("é"), encoding="ascii")
+    with pytest.raises(CodecError):
+        fill("é", counter=1, encoding="ascii")
+
+
 def test_an_expander_pins_its_clock_and_counts_every_render() -> None:
     moment = time.mktime((2021, 3, 4, 5, 6, 7, 0, 0, -1))
     expander = Expander(clock=moment)
@@ -245,6 +256,15 @@ def test_counts_add_up_every_time() -> None:
     assert (report.delay_ms, report.min_delay_ms, report.max_delay_ms) == (1.0, 1.0, 1.0)
 
 
+def test_minimum_delay_and_exact_jitter() -> None:
+    stats = SequenceStats()
+    for seq, delay_ms in enumerate((1, 3, 1)):
+        stats.add(seq, 0, delay_ms * 1_000_000)
+    report = stats.report()
+    assert (report.min_delay_ms, report.max_delay_ms) == (1.0, 3.0)
+    assert report.jitter_ms == 0.2421875  # RFC 3550: 2/16, then + (2 - 0.125)/16, in ms
+
+
 def test_an_empty_stream_reports_zeros() -> None:
     report = SequenceStats().report()
     assert (report.received, report.lost, report.delay_ms, report.min_delay_ms, report.max_delay_ms) == (
@@ -278,13 +298,13 @@ def test_late_ones_count_each_time_and_duplicates_stay_detected_near_the_top() -
     assert stats.report().too_late == 3
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/net/udp is Linux's")
 @pytest.mark.parametrize(("family", "host"), [(socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")])
 def test_kernel_drops_of_a_fresh_socket_are_zero(family: int, host: str) -> None:
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.bind((host, 0))
         drops = KernelDrops(sock)
-        if not drops.available:
-            pytest.skip("this system does not report drops per socket (/proc/net/udp)")
+        assert drops.available is True
         assert drops.read() == 0
 
 
@@ -296,6 +316,13 @@ def test_kernel_drops_of_an_unknown_socket_are_not_reported(tmp_path: object) ->
         assert drops.read() is None
         drops._path = "/nonexistent/udp"
         assert drops.read() is None
+
+
+def test_refused_without_an_errno_and_a_surprise_that_is_not_an_oserror() -> None:
+    refused = explain_udp(ConnectionRefusedError("refused"), action="recvfrom", host="h", port=9)
+    assert refused.message.startswith("h:9 answered an earlier datagram with ICMP 'port unreachable'")
+    other = explain_udp(ValueError("odd"), action="sendto")
+    assert (other.message, other.hint) == ("sendto failed: odd", "")
 
 
 def test_explain_falls_back_to_the_shared_table() -> None:
