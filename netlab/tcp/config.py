@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from netlab.core.autoreply import Rule
+from netlab.core.codec import Payload
 from netlab.core.config import (
     Family,
     FieldProblem,
@@ -103,7 +104,12 @@ class TcpServerConfig:
         coerce_enum(self, "family", Family, problems)
         coerce_enum(self, "mode", ServerMode, problems)
         object.__setattr__(self, "rules", tuple(self.rules))
-        object.__setattr__(self, "quit_words", tuple(self.quit_words))
+        # Words are matched trimmed, so keep them trimmed; the form lists them separated by commas.
+        object.__setattr__(self, "quit_words", tuple(w.strip() for w in self.quit_words if w.strip()))
+        if any("," in word for word in self.quit_words):
+            problems.append(
+                FieldProblem("quit_words", "A quit word cannot hold a comma", "commas separate the words")
+            )
         if isinstance(self.family, Family):
             family = Family.IPV4 if self.family is Family.AUTO else self.family
             problems += host_problems(self.host, family=family)
@@ -149,9 +155,12 @@ class TcpClientConfig:
 
 @dataclass(frozen=True)
 class TcpTabState:
-    """Everything the TCP tab holds, for lab files and the workspace: both panels and their send boxes."""
+    """Everything the TCP tab holds, for lab files and the workspace: both panels and what they send.
+
+    The server sends by hand only (no periodic sends), so it keeps a payload rather than a send box.
+    """
 
     server: TcpServerConfig = field(default_factory=TcpServerConfig)
-    server_send: SendBox = field(default_factory=SendBox)
+    server_send: Payload = field(default_factory=Payload)
     client: TcpClientConfig = field(default_factory=TcpClientConfig)
     client_send: SendBox = field(default_factory=SendBox)

@@ -116,7 +116,7 @@ def test_the_sample_labs_ship_and_open() -> None:
     assert set(samples) == {"Echo server and the socket calls", "Chat with three clients"}
     echo = labfile.read(samples["Echo server and the socket calls"])
     assert echo.state("tcp").server.mode is ServerMode.ECHO and echo.state("tcp").server.trace
-    assert echo.state("tcp").client_send == SendBox(Payload(text="hello", eol=LineEnding.LF))
+    assert echo.state("tcp").client_send == SendBox(Payload(text="hello", eol=LineEnding.LF), variables=False)
     chat = labfile.read(samples["Chat with three clients"])
     assert chat.state("tcp").server.mode is ServerMode.CHAT
     for lab in (echo, chat):

@@ -240,3 +240,10 @@ def test_secrets_are_left_out_when_asked() -> None:
     assert dump(config)["auth"] == "student:secret"
     assert load(FileServerConfig, dump(config, secrets=False)) == FileServerConfig()
     assert PayloadKind.FILE.value == "file"
+
+
+def test_quit_words_are_kept_as_they_are_matched() -> None:
+    assert TcpServerConfig(quit_words=(" bye ", "", "exit")).quit_words == ("bye", "exit")
+    with pytest.raises(ConfigError) as caught:
+        TcpServerConfig(quit_words=("a,b",))
+    assert caught.value.problems[0].field == "quit_words"

@@ -38,7 +38,7 @@ TCP = TcpTabState(
         tls=TlsServerSettings(cert_file="/elsewhere/cert.pem", key_file="/elsewhere/key.pem"),
         trace=True,
     ),
-    server_send=SendBox(Payload(PayloadKind.HEX, "de ad", encoding="latin-1")),
+    server_send=Payload(PayloadKind.HEX, "de ad", encoding="latin-1"),
     client=TcpClientConfig(
         host="localhost",
         port=9124,
@@ -55,6 +55,7 @@ TCP = TcpTabState(
     client_send=SendBox(
         Payload(text=r"GET / HTTP/1.0\r\n", encoding="gbk", eol=LineEnding.CRLF, escapes=True),
         PeriodicSend(250, 4),
+        variables=False,  # TCP sends bytes as typed
     ),
 )
 FILES = FileServerConfig(

@@ -39,6 +39,12 @@ def named(widget: W, object_name: str, accessible: str, tip: str = "") -> W:
     return widget
 
 
+def typed_text(edit: QPlainTextEdit) -> str:
+    """The text exactly as typed. toPlainText() turns a no-break space into a space, which would
+    change the bytes sent (c2 a0 -> 20); the raw text keeps it, with paragraph breaks as U+2029."""
+    return edit.document().toRawText().replace("\u2029", "\n")
+
+
 def select_data(combo: QComboBox, value: str) -> None:
     """Select the item whose data is `value`; a value the list lacks (from a lab file) is added."""
     index = combo.findData(value)
@@ -139,7 +145,7 @@ class PayloadEditor(QWidget):
     def payload(self) -> Payload:
         return Payload(
             kind=str(self.kind.currentData()),
-            text=self.text.toPlainText(),
+            text=typed_text(self.text),
             encoding=str(self.encoding.currentData()),
             eol=LineEnding(self.eol.currentData()),
             escapes=self.escapes.isChecked(),

@@ -299,12 +299,6 @@ class ServerPanel(EnginePanel):
         self.trace.setChecked(config.trace)
         self._on_tls_changed()
 
-    def send_box(self) -> SendBox:
-        return SendBox(self.payload.payload())
-
-    def set_send_box(self, box: SendBox) -> None:
-        self.payload.set_payload(box.payload)
-
     def config(self) -> TcpServerConfig:
         """The form as a config; raises ConfigError naming the fields."""
         mode = ServerMode(self.mode.currentData())
@@ -652,9 +646,8 @@ class ClientPanel(QWidget):
 
     def send_box(self) -> SendBox:
         """The send box as a config: the payload as typed and the periodic settings."""
-        return SendBox(
-            self.payload.payload(), PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
-        )
+        periodic = PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
+        return SendBox(self.payload.payload(), periodic, variables=False)  # TCP sends bytes as typed
 
     def _ensure_engine(self) -> TcpClients:
         if self.runner is None:
@@ -841,11 +834,11 @@ class TcpTab(QWidget):
     def lab_state(self) -> TcpTabState:
         """Both panels and their send boxes as configs; raises ConfigError naming the first bad field."""
         return TcpTabState(
-            self.server.config(), self.server.send_box(), self.client.config(), self.client.send_box()
+            self.server.config(), self.server.payload.payload(), self.client.config(), self.client.send_box()
         )
 
     def load_lab_state(self, state: TcpTabState) -> None:
-        self.server.set_send_box(state.server_send)
+        self.server.payload.set_payload(state.server_send)
         self.server.set_config(state.server)  # after the send box: the server's encoding wins
         self.client.set_config(state.client)
         self.client.set_send_box(state.client_send)
