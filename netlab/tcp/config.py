@@ -163,4 +163,4 @@ class TcpTabState:
     server: TcpServerConfig = field(default_factory=TcpServerConfig)
     server_send: Payload = field(default_factory=Payload)
     client: TcpClientConfig = field(default_factory=TcpClientConfig)
-    client_send: SendBox = field(default_factory=SendBox)
+    client_send: SendBox = field(default_factory=lambda: SendBox(variables=False))  # TCP sends as typed
