@@ -881,13 +881,19 @@ def status_line(status: int) -> bytes:
 STATUS_LINES = {s.value: f"HTTP/1.1 {s.value} {s.phrase}\r\n".encode() for s in HTTPStatus}
 
 
+def file_version(info: os.stat_result) -> tuple[int, ...]:
+    """What changes whenever a file does: ctime moves on every write, chmod or rename, even when a
+    tool puts the old mtime back; a file replaced by another has a new inode."""
+    return (info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino, info.st_dev)
+
+
 class FileHead:
-    """What every response for one version of a file shares, built once: until its mtime or size moves."""
+    """What every response for one version of a file shares, built once and kept until it changes."""
 
     __slots__ = ("body", "fields", "key", "ranged_fields", "validators")
 
     def __init__(self, path: str, info: os.stat_result) -> None:
-        self.key = (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev)
+        self.key = file_version(info)
         kind = content_type(os.path.splitext(path)[1].lower()).encode()
         self.validators = [
             (b"Last-Modified", http_date(info.st_mtime).encode()),
@@ -921,7 +927,7 @@ class FileServer(Engine):
     def file_head(self, path: str, info: os.stat_result) -> FileHead:
         """The response fields for this version of the file, built on first use."""
         cached = self._heads.get(path)
-        if cached is not None and cached.key == (info.st_mtime_ns, info.st_size, info.st_ino, info.st_dev):
+        if cached is not None and cached.key == file_version(info):
             return cached
         if cached is not None and cached.body is not None:
             self._cached_bytes -= len(cached.body)
