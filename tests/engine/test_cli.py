@@ -192,3 +192,14 @@ def test_cli_client_takes_a_ca_file() -> None:
     result = run_cli("tcp-client", "127.0.0.1", "9", "--tls", "--ca-file", "/nowhere/ca.pem")
     assert result.returncode == 1
     assert b"The CA file /nowhere/ca.pem does not exist on this machine" in result.stderr
+
+
+def test_every_command_can_print_its_program() -> None:
+    """--code is on every command, so a new command cannot forget it."""
+    import argparse
+
+    from netlab.cli import build_parser
+
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [name for name, sub in commands.choices.items() if "--code" not in sub._option_string_actions]
+    assert commands.choices and not missing
