@@ -108,10 +108,11 @@ def full_text(event: Event, encoding: str = "utf-8") -> str:
 
 
 def access_line(event: HttpExchange) -> str:
-    """One access-log line: time, client, "METHOD target", status, bytes, milliseconds."""
+    """One access-log line: time, client, "METHOD target", status, bytes, milliseconds (and saved names)."""
+    saved = f"  saved as {', '.join(printable(name) for name in event.saved)}" if event.saved else ""
     return (
         f'{format_time(event.wall)}  {event.peer}  "{printable(event.method)} {printable(event.target)}"  '
-        f"{event.status}  {event.bytes_sent}  {event.duration * 1000:.1f} ms"
+        f"{event.status}  {event.bytes_sent}  {event.duration * 1000:.1f} ms{saved}"
     )
 
 

@@ -365,6 +365,7 @@ def test_upload_saves_renames_on_collision_and_sanitises(served: Served) -> None
     posts = [e for e in served.recorder.of(HttpExchange) if e.method == "POST"]
     assert [e.saved for e in posts] == [("notes.txt", "notes (1).txt", "evil.txt"), ("notes (2).txt",)]
     assert summary(posts[1]).endswith("saved as notes (2).txt")
+    assert access_line(posts[0]).endswith("saved as notes.txt, notes (1).txt, evil.txt")
 
 
 @pytest.mark.parametrize("served", [{"upload": True, "max_upload_mb": 1}], indirect=True)
