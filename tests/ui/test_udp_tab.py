@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from netlab.core.codec import PayloadKind
+from netlab.core.config import ConfigError, Family
 from netlab.core.events import Data, Direction
 from netlab.core.sendbox import PeriodicSend, SendBox
-from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
+from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig, UdpTabState
 from ui.common.logpane import LogPane
 from ui.main_window import MainWindow
-from ui.tabs.udp import UdpReceiverPanel, UdpTabState
+from ui.tabs.udp import UdpReceiverPanel, UdpTab
 
+from ..engine.test_serial import configs
 from .conftest import WAIT_MS
 
 
@@ -200,3 +206,53 @@ def test_join_and_leave_buttons_while_running(qtbot: QtBot, window: MainWindow) 
     qtbot.waitUntil(lambda: "239.255.1.2" in engine.groups, timeout=WAIT_MS)
     qtbot.mouseClick(receiver.leave_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not engine.groups, timeout=WAIT_MS)
+
+
+LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
+
+
+def shown_by_the_udp_forms(state: UdpTabState) -> UdpTabState | None:
+    """What the UDP forms can hold: typed fields are read trimmed; quit words are split at commas; the
+    sender's family follows its target; one encoding box serves the sender's payload and its replies;
+    a file goes with "Send file…"; spin boxes keep 3 decimals of rate and 2 of duration."""
+    receiver, sender, traffic = state.receiver, state.sender, state.traffic
+    if any("," in word for word in receiver.quit_words) or traffic.count > 2**31 - 1:
+        return None
+    payload = state.send_box.payload
+    if payload.kind is PayloadKind.FILE:
+        payload = replace(payload, kind=PayloadKind.TEXT, text="")
+    payload = replace(payload, text=LINE_BREAKS.sub("\n", payload.text))
+    try:
+        return replace(
+            state,
+            receiver=replace(
+                receiver,
+                host=receiver.host.strip(),
+                group=receiver.group.strip(),
+                interface=receiver.interface.strip(),
+                quit_words=tuple(w.strip() for w in receiver.quit_words if w.strip()),
+            ),
+            sender=replace(
+                sender,
+                host=sender.host.strip(),
+                family=Family.AUTO,
+                bind_host=sender.bind_host.strip(),
+                multicast_interface=sender.multicast_interface.strip(),
+                encoding=payload.encoding,
+            ),
+            send_box=replace(state.send_box, payload=payload),
+            traffic=replace(
+                traffic, rate=max(0.001, round(traffic.rate, 3)), duration_s=round(traffic.duration_s, 2)
+            ),
+        )
+    except ConfigError:
+        return None  # only blanks where an address must be: not something the form can hold
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(state=configs(UdpTabState).map(shown_by_the_udp_forms).filter(lambda state: state is not None))
+def test_the_udp_tab_gives_back_what_it_was_given(qtbot: QtBot, state: UdpTabState) -> None:
+    tab = UdpTab()
+    qtbot.addWidget(tab)
+    tab.load_lab_state(state)
+    assert tab.lab_state() == state

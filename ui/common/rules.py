@@ -6,6 +6,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import QComboBox, QGroupBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.config import ConfigError, FieldProblem
 from netlab.core.variables import VARIABLES
 from ui.common.widgets import hbox, named
 
@@ -67,14 +68,26 @@ class RulesEditor(QGroupBox):
             kind = self.table.cellWidget(row, 0)
             assert isinstance(kind, QComboBox)
             pattern, reply = self.table.item(row, 1), self.table.item(row, 2)
-            rules.append(
-                Rule(
-                    MatchKind(kind.currentData()),
-                    pattern.text() if pattern else "",
-                    reply.text() if reply else "",
+            try:
+                rules.append(
+                    Rule(
+                        MatchKind(kind.currentData()),
+                        pattern.text() if pattern else "",
+                        reply.text() if reply else "",
+                    )
                 )
-            )
+            except ConfigError as exc:  # a rule's own fields live in one table: mark the table
+                raise ConfigError(
+                    FieldProblem("rules", f"Rule {row + 1}: {p.message}", p.hint) for p in exc.problems
+                ) from None
         return tuple(rules)
+
+    def kept_rules(self) -> tuple[Rule, ...]:
+        """Outside auto-reply mode the hidden table is kept as it is, unless a rule is unfinished."""
+        try:
+            return self.rules()
+        except ConfigError:
+            return ()
 
     @Slot()
     def _on_remove_clicked(self) -> None:

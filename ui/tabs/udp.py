@@ -43,7 +43,15 @@ from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import EnginePanel
 from ui.common.rules import RulesEditor
-from ui.common.widgets import CountersBar, FieldMarks, PayloadEditor, controls_above_log, hbox, named
+from ui.common.widgets import (
+    CountersBar,
+    FieldMarks,
+    PayloadEditor,
+    controls_above_log,
+    hbox,
+    named,
+    select_data,
+)
 
 
 def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "", minimum: int = 0) -> QSpinBox:
@@ -62,10 +70,6 @@ def _combo(name: str, accessible: str, items: list[tuple[str, str]], tip: str = 
     for label, value in items:
         box.addItem(label, value)
     return box
-
-
-def _select(box: QComboBox, value: str) -> None:
-    box.setCurrentIndex(max(0, box.findData(value)))
 
 
 def _interface_box(name: str, accessible: str) -> QComboBox:
@@ -209,7 +213,7 @@ class UdpReceiverPanel(EnginePanel):
             port=self.port.value(),
             family=Family(self.family.currentData()),
             mode=mode,
-            rules=self.rules.rules() if mode is ReceiverMode.RULES else (),
+            rules=self.rules.rules() if mode is ReceiverMode.RULES else self.rules.kept_rules(),
             quit_words=tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip()),
             encoding=str(self.payload.encoding.currentData()),
             rcvbuf=self.rcvbuf.value(),
@@ -222,11 +226,11 @@ class UdpReceiverPanel(EnginePanel):
     def set_config(self, config: UdpReceiverConfig) -> None:
         self.host.setCurrentText(config.host)
         self.port.setValue(config.port)
-        _select(self.family, config.family.value)
+        select_data(self.family, config.family.value)
         self.rules.set_rules(config.rules)
-        _select(self.mode, config.mode.value)
+        select_data(self.mode, config.mode.value)
         self.quit_words.setText(", ".join(config.quit_words))
-        _select(self.payload.encoding, config.encoding)
+        select_data(self.payload.encoding, config.encoding)
         self.rcvbuf.setValue(config.rcvbuf)
         self.group.setText(config.group)
         self.interface.setCurrentText(config.interface)
@@ -535,13 +539,7 @@ class UdpSenderPanel(EnginePanel):
         )
 
     def set_send_box(self, box: SendBox) -> None:
-        payload = box.payload
-        is_file = payload.kind is PayloadKind.FILE
-        _select(self.payload.kind, PayloadKind.TEXT.value if is_file else payload.kind.value)
-        self.payload.text.setPlainText("" if is_file else payload.text)
-        _select(self.payload.encoding, payload.encoding)
-        _select(self.payload.eol, payload.eol.value)
-        self.payload.escapes.setChecked(payload.escapes)
+        self.payload.set_payload(box.payload)
         self.variables.setChecked(box.variables)
         self.interval.setValue(box.periodic.interval_ms)
         self.count.setValue(box.periodic.count)
@@ -558,7 +556,7 @@ class UdpSenderPanel(EnginePanel):
 
     def set_traffic(self, traffic: TrafficConfig) -> None:
         self.rate.setValue(traffic.rate)
-        _select(self.unit, traffic.unit.value)
+        select_data(self.unit, traffic.unit.value)
         self.datagram_size.setValue(traffic.size)
         self.duration.setValue(traffic.duration_s)
         self.gen_count.setValue(traffic.count)
