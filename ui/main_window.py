@@ -23,6 +23,7 @@ from ui.tabs.tcp import TcpTab
 from ui.tabs.udp import UdpTab
 
 SHUTDOWN_MS = 2000
+PREFERRED_SIZE = (1440, 900)
 STATUS_MS = 10_000
 
 
@@ -112,8 +113,16 @@ class MainWindow(QMainWindow):
         about = QAction("&About NetLab", self)
         about.triggered.connect(self._on_about_triggered)
         help_menu.addAction(about)
-        self.resize(1440, 900)
+        self.fit_to_screen()
         self.load_settings()
+
+    def fit_to_screen(self) -> None:
+        """Open at PREFERRED_SIZE, or smaller on a smaller screen: Connect and Send must never be cut off."""
+        screen = self.screen().availableGeometry()
+        frame = self.frameGeometry().size() - self.geometry().size()  # title bar and borders, if known
+        width = min(PREFERRED_SIZE[0], screen.width() - max(frame.width(), 0))
+        height = min(PREFERRED_SIZE[1], screen.height() - max(frame.height(), 40))
+        self.resize(width, height)
 
     def tab_widgets(self) -> list[TcpTab | UdpTab | FileServerTab]:
         return [self.tcp, self.udp, self.files]
@@ -149,6 +158,9 @@ class MainWindow(QMainWindow):
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            screen = self.screen().availableGeometry()
+            if self.width() > screen.width() or self.height() > screen.height():
+                self.fit_to_screen()  # saved on a bigger screen
         self.labs.load_workspace(store)
 
     def save_settings(self) -> None:

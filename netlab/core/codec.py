@@ -121,6 +121,61 @@ def encode_text(
     return bytes(out) + eol.bytes
 
 
+_TYPED_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0", "\\": "\\\\"}
+
+
+def text_for_bytes(data: bytes, encoding: str) -> tuple[str, bool]:
+    """The text to show in a send box for `data` (hex -> text), and whether it needs escapes on.
+
+    Plain text when the bytes decode to printable text (newlines and tabs allowed); otherwise text
+    with escapes, which encode_text(..., escapes=True) turns back into exactly `data`.
+    """
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = None
+    printable = text is not None and all(c.isprintable() or c in "\n\t" for c in text)
+    if printable and text is not None and _encode_or_none(text, encoding) == data:
+        return text, False
+    escaped = _escaped(data, encoding)
+    if _encode_or_none_escaped(escaped, encoding) != data:
+        # Not an ASCII-compatible encoding (UTF-16): every byte as \xNN is always right.
+        escaped = "".join(f"\\x{b:02x}" for b in data)
+    return escaped, True
+
+
+def _escaped(data: bytes, encoding: str) -> str:
+    try:
+        text = data.decode(encoding, errors="surrogateescape")
+    except (UnicodeDecodeError, LookupError):
+        return ""
+    out = []
+    for char in text:
+        if char in _TYPED_ESCAPES:
+            out.append(_TYPED_ESCAPES[char])
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # an undecodable byte, kept by surrogateescape
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
+        elif not char.isprintable():
+            out.append("".join(f"\\x{b:02x}" for b in char.encode(encoding)))
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _encode_or_none(text: str, encoding: str) -> bytes | None:
+    try:
+        return text.encode(encoding)
+    except (UnicodeError, LookupError):
+        return None
+
+
+def _encode_or_none_escaped(text: str, encoding: str) -> bytes | None:
+    try:
+        return encode_text(text, encoding, escapes=True)
+    except CodecError:
+        return None
+
+
 def _encode(text: str, encoding: str) -> bytes:
     try:
         return text.encode(encoding)

@@ -143,9 +143,12 @@ def test_bad_hex_is_flagged_and_nothing_is_sent(qtbot: QtBot, window: MainWindow
     client.payload.text.setPlainText("41 4")
     assert "odd number of hex digits" in client.payload.error.text()
     qtbot.mouseClick(client.send_button, Qt.MouseButton.LeftButton)
-    qtbot.wait(100)
-    assert payloads(client.log, Direction.SENT) == []
     assert client.payload.text.toPlainText() == "41 4"  # what the user typed is kept
+    # A good send after the bad one: once it is logged, anything the bad one sent would be too.
+    client.payload.text.setPlainText("41 42")
+    qtbot.mouseClick(client.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: payloads(client.log, Direction.SENT) != [], timeout=WAIT_MS)
+    assert payloads(client.log, Direction.SENT) == [b"AB"]
 
 
 def test_port_in_use_shows_plain_words_in_log_and_status_bar(qtbot: QtBot, window: MainWindow) -> None:

@@ -66,9 +66,12 @@ class EnginePanel(QWidget):
             config = self.config()
         except ConfigError as exc:
             self.marks.show(exc.problems)
+            # The state line must not keep an older error beside the new one at the field.
+            self.state.setText("Not started: fix the marked field")
             self.status.emit(str(exc.problems[0]))
             return
         self.marks.clear()
+        self.counters.reset()
         self.runner = EngineRunner(lambda sink: self.make_engine(config, sink), self)
         self.runner.events_arrived.connect(self._on_events_arrived)
         self.runner.finished.connect(self._on_runner_finished)

@@ -5,29 +5,32 @@ from __future__ import annotations
 import time
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QRegularExpression, Qt, Signal, Slot
+from PySide6.QtGui import QKeySequence, QRegularExpressionValidator, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
     QLayout,
+    QLineEdit,
     QPlainTextEdit,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload, PayloadKind
-from netlab.core.config import FieldProblem
+from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload, PayloadKind, text_for_bytes
+from netlab.core.config import FieldProblem, port_problems
 from netlab.core.engine import Counters
 from netlab.core.present import human_bytes
 
 W = TypeVar("W", bound=QWidget)
 
 INVALID_STYLE = "border: 1px solid #c62828; background: #fff3f3;"
+FORM_SHARE = 42  # percent of a panel's height the form starts with, above its log
 
 
 def named(widget: W, object_name: str, accessible: str, tip: str = "") -> W:
@@ -52,6 +55,61 @@ def select_data(combo: QComboBox, value: str) -> None:
         combo.addItem(value, value)
         index = combo.count() - 1
     combo.setCurrentIndex(index)
+
+
+class PortBox(QLineEdit):
+    """A port field that never changes what you typed: 70000 stays 70000 and is marked as out of
+    range with the same words the CLI uses, instead of a spin box quietly keeping 7000.
+
+    Signals:
+        valueChanged(int): the digits changed (any number, in range or not).
+    """
+
+    valueChanged = Signal(int)
+
+    def __init__(self, value: int, *, allow_zero: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.allow_zero = allow_zero
+        self._last_good = value
+        self.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,7}"), self))
+        self.setText(str(value))
+        self.setMaximumWidth(110)
+        self.textChanged.connect(self._on_text_changed)
+        self.editingFinished.connect(self._on_editing_finished)
+
+    def value(self) -> int:
+        """The number typed (out of range included, so the config can say why); empty: the last one."""
+        text = self.text()
+        return int(text) if text else self._last_good
+
+    def setValue(self, value: int) -> None:
+        self.setText(str(value))
+
+    def setMinimum(self, minimum: int) -> None:
+        self.allow_zero = minimum <= 0
+        self._on_text_changed(self.text())
+
+    def problem(self) -> FieldProblem | None:
+        problems = port_problems(self.value(), allow_zero=self.allow_zero)
+        return problems[0] if problems else None
+
+    @Slot(str)
+    def _on_text_changed(self, text: str) -> None:
+        if not text:
+            return
+        problem = self.problem()
+        if problem is None:
+            self._last_good = int(text)
+        if self.property("plainTip") is None:
+            self.setProperty("plainTip", self.toolTip())
+        self.setStyleSheet(INVALID_STYLE if problem else "")
+        self.setToolTip(str(problem) if problem else str(self.property("plainTip") or ""))
+        self.valueChanged.emit(int(text))
+
+    @Slot()
+    def _on_editing_finished(self) -> None:
+        if not self.text():
+            self.setText(str(self._last_good))
 
 
 class FieldMarks:
@@ -138,6 +196,7 @@ class PayloadEditor(QWidget):
         layout.addLayout(options)
         layout.addWidget(self.text)
         layout.addWidget(self.error)
+        self._shown_kind = str(self.kind.currentData())
         self.kind.currentIndexChanged.connect(self._on_kind_changed)
         self.text.textChanged.connect(self._on_text_changed)
         self._on_kind_changed()
@@ -180,10 +239,32 @@ class PayloadEditor(QWidget):
 
     @Slot()
     def _on_kind_changed(self) -> None:
-        is_text = self.kind.currentData() == "text"
+        kind = str(self.kind.currentData())
+        if kind != self._shown_kind:
+            self._convert(self._shown_kind, kind)
+        self._shown_kind = kind
+        is_text = kind == "text"
         for widget in (self.encoding, self.eol, self.escapes):
             widget.setEnabled(is_text)
         self._on_text_changed()
+
+    def _convert(self, old: str, new: str) -> None:
+        """Text <-> hex, as NetAssist does: the same bytes, shown the other way (the line ending is
+        added when sending, so it is not part of the conversion). Text that doesn't make bytes stays."""
+        typed = typed_text(self.text)
+        if not typed:
+            return
+        encoding = str(self.encoding.currentData())
+        try:
+            if old == "text" and new == "hex":
+                data = Payload(text=typed, encoding=encoding, escapes=self.escapes.isChecked()).to_bytes()
+                self.text.setPlainText(data.hex(" "))
+            elif old == "hex" and new == "text":
+                text, escapes = text_for_bytes(Payload(kind=PayloadKind.HEX, text=typed).to_bytes(), encoding)
+                self.escapes.setChecked(escapes)
+                self.text.setPlainText(text)
+        except CodecError:
+            return  # kept as typed; the field says what is wrong with it
 
     @Slot()
     def _on_text_changed(self) -> None:
@@ -209,10 +290,15 @@ class CountersBar(QLabel):
         self._last: tuple[float, Counters] | None = None
         self.show_counters(Counters())
 
+    def reset(self) -> None:
+        """A new engine starts from zero: forget the last reading, so no rate is taken across the two."""
+        self._last = None
+        self.show_counters(Counters())
+
     def show_counters(self, counters: Counters) -> None:
         now = time.monotonic()
         rate_in = rate_out = 0.0
-        if self._last is not None and now > self._last[0]:
+        if self._last is not None and now > self._last[0] and self._last[1].bytes_in <= counters.bytes_in:
             elapsed = now - self._last[0]
             rate_in = (counters.bytes_in - self._last[1].bytes_in) / elapsed
             rate_out = (counters.bytes_out - self._last[1].bytes_out) / elapsed
@@ -240,6 +326,33 @@ def hbox(*items: QWidget | None, stretch: QWidget | None = None) -> QHBoxLayout:
     return layout
 
 
+class FormAboveLog(QSplitter):
+    """A form above a log, divided where the user drags. The log is what a student watches: until the
+    user moves the divider, the form gets what it needs up to FORM_SHARE percent, and the log the rest."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        self._divided = False
+        self.splitterMoved.connect(self._on_splitter_moved)
+
+    @Slot(int, int)
+    def _on_splitter_moved(self, _pos: int, _index: int) -> None:
+        self._divided = True  # the user's choice stands from now on
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        height = event.size().height()
+        if not self._divided and height > 200 and self.count() == 2:
+            form = self.widget(0)
+            wanted = (
+                form.widget().sizeHint().height()
+                if isinstance(form, QScrollArea)
+                else form.sizeHint().height()
+            )
+            first = min(wanted + 4, height * FORM_SHARE // 100)
+            self.setSizes([first, height - first])
+
+
 def controls_above_log(owner: QWidget, title: str, parts: list[QWidget | QLayout], log: QWidget) -> None:
     """The layout every panel shares: a title, its controls, then the log pane below a movable divider."""
     controls = QWidget()
@@ -250,10 +363,22 @@ def controls_above_log(owner: QWidget, title: str, parts: list[QWidget | QLayout
             column.addLayout(part)
         else:
             column.addWidget(part)
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.addWidget(controls)
+    # The form scrolls inside its half of the divider, so a small screen (or a long error under a
+    # field) never makes the window grow: drag the divider up and the log gets the room.
+    scroll = QScrollArea()
+    scroll.setObjectName(f"{owner.objectName() or title}Controls")
+    scroll.setWidget(controls)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+    scroll.setMinimumHeight(60)
+    splitter = FormAboveLog()
+    splitter.setObjectName(f"{owner.objectName() or title}Splitter")
+    splitter.addWidget(scroll)
     splitter.addWidget(log)
+    splitter.setStretchFactor(0, 0)
     splitter.setStretchFactor(1, 1)
+    splitter.setChildrenCollapsible(False)
     layout = QVBoxLayout(owner)
     if title:
         layout.addWidget(QLabel(f"<b>{title}</b>"))

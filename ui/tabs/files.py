@@ -32,7 +32,7 @@ from netlab.http.config import FileServerConfig
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import EnginePanel
-from ui.common.widgets import CountersBar, FieldMarks, controls_above_log, hbox, named
+from ui.common.widgets import CountersBar, FieldMarks, PortBox, controls_above_log, hbox, named
 
 if TYPE_CHECKING:
     from netlab.http.file_server import FileServer
@@ -78,9 +78,7 @@ class FileServerTab(EnginePanel):
             "Share on the local network",
             "Listen on every interface (0.0.0.0) and show this machine's addresses",
         )
-        self.port = named(QSpinBox(), "filePort", "Port", "0 picks any free port")
-        self.port.setRange(0, 65535)
-        self.port.setValue(defaults.port)
+        self.port = named(PortBox(defaults.port), "filePort", "Port", "0 picks any free port")
         self.hidden = named(QCheckBox("Show hidden files"), "fileHidden", "Show hidden files")
         self.upload = named(
             QCheckBox("Allow uploads"),

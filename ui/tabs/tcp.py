@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QGridLayout,
     QGroupBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from netlab.core.autoreply import MACROS, MatchKind, Rule
 from netlab.core.config import ConfigError, Family, FieldProblem, format_address
-from netlab.core.events import Closed, Error, Event, Listening, Opened, Sink, TlsInfo
+from netlab.core.events import Closed, Error, Event, Listening, Opened, PeriodicEnded, Sink, TlsInfo
 from netlab.core.sendbox import SendBox
 from netlab.core.tls import NO_VERIFY_LABEL
 from netlab.tcp.client import TcpClients
@@ -50,6 +51,7 @@ from ui.common.widgets import (
     CountersBar,
     FieldMarks,
     PayloadEditor,
+    PortBox,
     controls_above_log,
     hbox,
     human_bytes,
@@ -76,6 +78,16 @@ def refresh_byte_columns(tree: QTreeWidget, totals: list[ConnectionInfo], first_
             item.setText(first_column + 1, human_bytes(info.bytes_out))
 
 
+def fit_columns(tree: QTreeWidget, stretch: int) -> None:
+    """Every column as wide as its contents (so a port or a byte count is never cut), one stretching."""
+    header = tree.header()
+    header.setStretchLastSection(False)
+    for column in range(tree.columnCount()):
+        fit = QHeaderView.ResizeMode.ResizeToContents
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if column == stretch else fit)
+    header.setMinimumSectionSize(36)
+
+
 def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton:
     return named(QPushButton(text), name, accessible, tip)
 
@@ -84,6 +96,7 @@ class ServerPanel(EnginePanel):
     """Configure, start and stop a TCP server; see its clients; send to one or all."""
 
     runner: EngineRunner[TcpServer] | None
+    listening = Signal(str, int, int)  # host, real port, port asked for (0: any free port)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,7 +110,7 @@ class ServerPanel(EnginePanel):
         )
         self.host.setEditable(True)
         self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
-        self.port = _spin(65535, defaults.port, "tcpServerPort", "Server port", "0 picks any free port")
+        self.port = named(PortBox(defaults.port), "tcpServerPort", "Server port", "0 picks any free port")
         self.family = named(QComboBox(), "tcpServerFamily", "Address family")
         for label, family in (("IPv4", Family.IPV4), ("IPv6", Family.IPV6), ("Dual-stack", Family.DUAL)):
             self.family.addItem(label, family.value)
@@ -148,6 +161,7 @@ class ServerPanel(EnginePanel):
         self.rules = named(QTableWidget(0, 3), "tcpServerRules", "Auto-reply rules")
         self.rules.setHorizontalHeaderLabels(["Match", "Pattern", "Reply"])
         self.rules.horizontalHeader().setStretchLastSection(True)
+        self.rules.setMinimumHeight(self.rules.horizontalHeader().sizeHint().height() + 4 * 30)
         self.rules.setToolTip("Reply macros: " + " ".join(MACROS) + r"; escapes such as \r\n work in replies")
         self.add_rule_button = _button("Add rule", "tcpServerAddRule", "Add an auto-reply rule")
         self.remove_rule_button = _button("Remove rule", "tcpServerRemoveRule", "Remove the selected rule")
@@ -163,6 +177,7 @@ class ServerPanel(EnginePanel):
         self.clients.setRootIsDecorated(False)
         self.clients.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.clients.setFixedHeight(96)
+        fit_columns(self.clients, stretch=1)
         self.kick_button = _button("Kick", "tcpServerKick", "Disconnect the selected client")
         self.kick_all_button = _button("Disconnect all", "tcpServerKickAll", "Disconnect every client")
         self.target = named(QComboBox(), "tcpServerTarget", "Send to")
@@ -228,6 +243,7 @@ class ServerPanel(EnginePanel):
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
         self.trace.toggled.connect(self._on_trace_toggled)
+        self.clients.currentItemChanged.connect(self._on_clients_changed)
         self.log.problem.connect(self.status)
         self._on_mode_changed()
         self._on_tls_changed()
@@ -381,10 +397,16 @@ class ServerPanel(EnginePanel):
                 self.browse_key,
             ):
                 widget.setEnabled(False)
-        for widget in (self.kick_button, self.kick_all_button, self.send_button):
-            widget.setEnabled(running)
+        self.send_button.setEnabled(running)
         if not running:
             self.clients.clear()
+        self._on_clients_changed()
+
+    @Slot()
+    def _on_clients_changed(self) -> None:
+        """Kick needs a selected client, Disconnect all needs at least one."""
+        self.kick_button.setEnabled(self.clients.currentItem() is not None)
+        self.kick_all_button.setEnabled(self.clients.topLevelItemCount() > 0)
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
@@ -392,6 +414,7 @@ class ServerPanel(EnginePanel):
                 where = format_address((event.host, event.port))
                 self.state.setText(f"Listening on {where}")
                 self.status.emit(f"TCP server listening on {where}")
+                self.listening.emit(event.host, event.port, self.port.value())
             elif isinstance(event, Opened):
                 item = QTreeWidgetItem(
                     [
@@ -404,6 +427,7 @@ class ServerPanel(EnginePanel):
                 )
                 item.setData(0, Qt.ItemDataRole.UserRole, event.conn)
                 self.clients.addTopLevelItem(item)
+                self._on_clients_changed()
             elif isinstance(event, TlsInfo):
                 self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
             elif isinstance(event, Closed):
@@ -411,6 +435,7 @@ class ServerPanel(EnginePanel):
                     if self.clients.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == event.conn:
                         self.clients.takeTopLevelItem(i)
                         break
+                self._on_clients_changed()
             elif (
                 isinstance(event, Error) and not event.conn and self.runner and not self.runner.engine.address
             ):
@@ -475,8 +500,7 @@ class ClientPanel(QWidget):
         self.host = named(QComboBox(), "tcpClientHost", "Remote host")
         self.host.setEditable(True)
         self.host.addItems(["127.0.0.1", "localhost", "::1"])
-        self.port = _spin(65535, defaults.port, "tcpClientPort", "Remote port")
-        self.port.setMinimum(1)
+        self.port = named(PortBox(defaults.port, allow_zero=False), "tcpClientPort", "Remote port")
         self.family = named(QComboBox(), "tcpClientFamily", "Address family")
         for label, family in (("Auto", Family.AUTO), ("IPv4", Family.IPV4), ("IPv6", Family.IPV6)):
             self.family.addItem(label, family.value)
@@ -529,6 +553,7 @@ class ClientPanel(QWidget):
         self.connections.setHeaderLabels(["#", "Remote", "Local", "State", "In", "Out"])
         self.connections.setRootIsDecorated(False)
         self.connections.setFixedHeight(96)
+        fit_columns(self.connections, stretch=1)
         self.half_close_button = _button(
             "Half-close",
             "tcpClientHalfClose",
@@ -631,6 +656,17 @@ class ClientPanel(QWidget):
         self.ca_file.setText(config.ca_file)
         self.trace.setChecked(config.trace)
 
+    @Slot(str, int, int)
+    def offer_server(self, host: str, port: int, asked: int) -> None:
+        """Our own server is listening: when it took any free port, or this box still shows the port it
+        was asked for, put its real address here, so Connect reaches it."""
+        if asked != 0 and self.port.value() != asked:
+            return  # the user is pointing the client elsewhere
+        self.port.setValue(port)
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1" if host == "0.0.0.0" else "::1"
+        self.host.setCurrentText(host)
+
     def set_send_box(self, box: SendBox) -> None:
         self.payload.set_payload(box.payload)
         self.periodic_ms.setValue(box.periodic.interval_ms)
@@ -655,6 +691,7 @@ class ClientPanel(QWidget):
             self.runner.events_arrived.connect(self._on_events_arrived)
             self.runner.finished.connect(self._on_runner_finished)
             self.runner.start()
+            self.counters.reset()
             self._counter_timer.start()
         return self.runner.engine
 
@@ -708,6 +745,14 @@ class ClientPanel(QWidget):
         if path:
             self.runner.engine.send_file(conn, path)
 
+    def _show_periodic(self, on: bool) -> None:
+        """The engine ended the periodic send itself: flip the button back without asking it to stop."""
+        self.periodic_button.blockSignals(True)
+        self.periodic_button.setChecked(on)
+        self.periodic_button.blockSignals(False)
+        self.periodic_button.setText("Stop periodic" if on else "Start periodic")
+        self._on_selection_changed()
+
     @Slot(bool)
     def _on_periodic_toggled(self, on: bool) -> None:
         self.periodic_button.setText("Stop periodic" if on else "Start periodic")
@@ -751,6 +796,8 @@ class ClientPanel(QWidget):
     def _on_events_arrived(self, events: list[Event]) -> None:
         self.log.add_events(events)
         for event in events:
+            if isinstance(event, PeriodicEnded) and self.periodic_button.isChecked():
+                self._show_periodic(False)
             if not isinstance(event, (Opened, TlsInfo, Closed, Error)):
                 continue  # payload and socket-call rows change nothing in the list
             item = self._item(event.conn) if event.conn else None
@@ -823,6 +870,7 @@ class TcpTab(QWidget):
         layout.addWidget(splitter)
         self.server.status.connect(self.status)
         self.client.status.connect(self.status)
+        self.server.listening.connect(self.client.offer_server)
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [r for r in (self.server.runner, self.client.runner) if r is not None]

@@ -47,6 +47,7 @@ from ui.common.widgets import (
     CountersBar,
     FieldMarks,
     PayloadEditor,
+    PortBox,
     controls_above_log,
     hbox,
     named,
@@ -97,7 +98,7 @@ class UdpReceiverPanel(EnginePanel):
         )
         self.host.setEditable(True)
         self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
-        self.port = _spin(65535, defaults.port, "udpReceiverPort", "Receiver port", "0 picks any free port")
+        self.port = named(PortBox(defaults.port), "udpReceiverPort", "Receiver port", "0 picks any free port")
         families = [
             ("IPv4", Family.IPV4.value),
             ("IPv6", Family.IPV6.value),
@@ -340,17 +341,15 @@ class UdpSenderPanel(EnginePanel):
         )
         self.host.setEditable(True)
         self.host.addItems(["127.0.0.1", "::1", *broadcast_addresses(), "239.1.2.3"])
-        self.port = _spin(65535, defaults.port, "udpSenderPort", "Target port", minimum=1)
+        self.port = named(PortBox(defaults.port, allow_zero=False), "udpSenderPort", "Target port")
         self.bind_host = named(QLineEdit(), "udpSenderBindHost", "Source address", "Empty: any local address")
         self.bind_host.setPlaceholderText("any")
-        self.source_port = _spin(
-            65535,
-            0,
+        self.source_port = named(
+            PortBox(0),
             "udpSenderSourcePort",
             "Source port",
             "Bind before sending, so replies come back here; 0 = any",
         )
-        self.source_port.setSpecialValueText("any")
         self.broadcast = named(
             QCheckBox("Broadcast"), "udpSenderBroadcast", "Allow broadcast", "Sets SO_BROADCAST on the socket"
         )

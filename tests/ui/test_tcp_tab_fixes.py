@@ -1,0 +1,183 @@
+"""What a new user found wrong in the TCP tab and the window, each checked the way they met it."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QFontMetrics
+from pytestqt.qtbot import QtBot
+
+from netlab.core.autoreply import MatchKind
+from netlab.core.config import port_problems
+from netlab.core.engine import Counters
+from netlab.core.events import Direction
+from ui.common.widgets import CountersBar
+from ui.main_window import MainWindow
+
+from .conftest import WAIT_MS
+from .test_file_tab import start as start_file_server
+from .test_tcp_tab import open_clients, payloads, start_server
+
+
+def test_counters_after_a_restart_show_no_negative_rate(qtbot: QtBot) -> None:
+    bar = CountersBar("bar")
+    qtbot.addWidget(bar)
+    bar.show_counters(Counters(bytes_in=5000, messages_in=3))
+    bar.reset()  # Stop, then Start: the new engine counts from zero
+    bar.show_counters(Counters(bytes_in=0))
+    assert "-" not in bar.text()
+    assert "(0 B/s)" in bar.text()
+
+
+def test_restarting_the_server_starts_its_rates_from_zero(qtbot: QtBot, window: MainWindow) -> None:
+    server, client = window.tcp.server, window.tcp.client
+    port = start_server(qtbot, server)
+    open_clients(qtbot, client, port, 1)
+    client.connections.setCurrentItem(client.connections.topLevelItem(0))
+    client.payload.text.setPlainText("x" * 4000)
+    qtbot.mouseClick(client.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.runner is not None and server.runner.engine.counters().bytes_in == 4000)
+    server._refresh_counters()
+    qtbot.mouseClick(server.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.runner is None, timeout=WAIT_MS)
+    start_server(qtbot, server)
+    server._refresh_counters()
+    assert "-" not in server.counters.text()
+
+
+def test_a_periodic_send_that_ends_flips_its_button_back(qtbot: QtBot, window: MainWindow) -> None:
+    server, client = window.tcp.server, window.tcp.client
+    open_clients(qtbot, client, start_server(qtbot, server), 1)
+    client.connections.setCurrentItem(client.connections.topLevelItem(0))
+    client.payload.text.setPlainText("tick")
+    client.periodic_ms.setValue(20)
+    client.periodic_count.setValue(3)
+    qtbot.mouseClick(client.periodic_button, Qt.MouseButton.LeftButton)
+    assert client.periodic_button.text() == "Stop periodic"
+    qtbot.waitUntil(lambda: not client.periodic_button.isChecked(), timeout=WAIT_MS)
+    assert client.periodic_button.text() == "Start periodic"
+    assert payloads(client.log, Direction.SENT) == [b"tick"] * 3
+
+
+def test_an_out_of_range_port_is_refused_with_the_cli_words(qtbot: QtBot, window: MainWindow) -> None:
+    server = window.tcp.server
+    server.port.clear()
+    qtbot.keyClicks(server.port, "70000")
+    assert server.port.text() == "70000"  # never quietly 7000
+    assert server.port.value() == 70000
+    cli_words = str(port_problems(70000)[0])
+    assert server.port.toolTip() == cli_words
+    qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+    assert server.runner is None
+    assert cli_words in server.form_error.text()
+    assert window.statusBar().currentMessage() == cli_words
+    client = window.tcp.client
+    client.port.setValue(0)  # a client cannot connect to port 0
+    assert client.port.toolTip() == str(port_problems(0, allow_zero=False)[0])
+
+
+def test_a_new_field_error_replaces_the_old_state_line(qtbot: QtBot, window: MainWindow) -> None:
+    server = window.tcp.server
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server.port.setValue(taken.getsockname()[1])
+        server.reuse.setChecked(False)
+        qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(
+            lambda: server.runner is None and "already in use" in server.state.text(), timeout=WAIT_MS
+        )
+    server.host.setCurrentText("not a host!")
+    qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+    assert "already in use" not in server.state.text()
+    assert server.state.text().startswith("Not started")
+
+
+def test_the_window_opens_inside_the_screen(qtbot: QtBot, window: MainWindow) -> None:
+    screen = window.screen().availableGeometry()  # offscreen: 800x800
+    assert window.height() <= screen.height()
+    # As wide as the screen allows, never under what the forms need (and that fits 1366 px).
+    assert window.width() == max(min(1440, screen.width()), window.minimumSizeHint().width())
+    assert window.minimumSizeHint().width() <= 1366 and window.minimumSizeHint().height() <= 700
+
+
+def test_field_errors_never_grow_the_window(qtbot: QtBot, window: MainWindow) -> None:
+    server = window.tcp.server
+    before = window.size()
+    server.mode.setCurrentIndex(server.mode.findData("rules"))
+    server.add_rule(MatchKind.REGEX, "(unclosed" * 20, "x")  # a long error under the table
+    qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+    assert server.form_error.isVisible()
+    qtbot.waitUntil(lambda: window.minimumSizeHint().height() <= before.height(), timeout=WAIT_MS)
+    assert window.size() == before
+    assert window.minimumSizeHint().width() <= before.width()
+
+
+def test_client_lists_show_the_whole_port(qtbot: QtBot, window: MainWindow) -> None:
+    server, client = window.tcp.server, window.tcp.client
+    open_clients(qtbot, client, start_server(qtbot, server), 1)
+    qtbot.waitUntil(lambda: server.clients.topLevelItemCount() == 1, timeout=WAIT_MS)
+    # A long IPv6 peer and a large byte count, as a dual-stack server shows them.
+    server.clients.topLevelItem(0).setText(1, "[::ffff:192.168.100.200]:54321")
+    server.clients.topLevelItem(0).setText(3, "1023.9 MB")
+    client.connections.topLevelItem(0).setText(2, "[fe80::1234:5678:9abc:def0]:54321")
+    window.resize(window.minimumSizeHint())  # the narrowest the window goes
+    qtbot.waitUntil(lambda: window.size() == window.minimumSizeHint())
+    for tree in (server.clients, client.connections):
+        item, header = tree.topLevelItem(0), tree.headerItem()
+        for column in range(tree.columnCount()):
+            for text in (item.text(column), header.text(column)):
+                needed = QFontMetrics(tree.font()).horizontalAdvance(text)
+                assert tree.columnWidth(column) >= needed, f"{text!r} is cut off in {tree.objectName()}"
+
+
+def test_the_log_gets_the_room_at_1366x768(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.height() == 728)
+    for panel in (window.tcp.server, window.tcp.client):
+        rows_visible = (
+            panel.log.table.viewport().height() // panel.log.table.verticalHeader().defaultSectionSize()
+        )
+        assert rows_visible >= 6, f"{panel.objectName()}: only {rows_visible} log rows"
+
+
+def test_kick_needs_a_client_and_the_real_port_is_offered(qtbot: QtBot, window: MainWindow) -> None:
+    server, client = window.tcp.server, window.tcp.client
+    client.port.setValue(9000)
+    port = start_server(qtbot, server)  # asked for port 0
+    assert not server.kick_button.isEnabled() and not server.kick_all_button.isEnabled()
+    assert client.port.value() == port  # offered: Connect reaches our own server
+    qtbot.mouseClick(client.connect_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.clients.topLevelItemCount() == 1, timeout=WAIT_MS)
+    assert server.kick_all_button.isEnabled() and not server.kick_button.isEnabled()
+    server.clients.setCurrentItem(server.clients.topLevelItem(0))
+    assert server.kick_button.isEnabled()
+    qtbot.mouseClick(server.kick_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.clients.topLevelItemCount() == 0, timeout=WAIT_MS)
+    assert not server.kick_button.isEnabled() and not server.kick_all_button.isEnabled()
+
+
+def test_hex_mode_converts_the_text_already_typed(qtbot: QtBot, window: MainWindow) -> None:
+    payload = window.tcp.client.payload
+    payload.text.setPlainText("Hi\\r\\n")
+    payload.escapes.setChecked(True)
+    payload.kind.setCurrentIndex(payload.kind.findData("hex"))
+    assert payload.text.toPlainText() == "48 69 0d 0a"
+    payload.text.setPlainText("e4 b8 ad 41")
+    payload.kind.setCurrentIndex(payload.kind.findData("text"))
+    assert payload.text.toPlainText() == "中A"
+    assert not payload.escapes.isChecked()
+    assert payload.payload().to_bytes() == b"\xe4\xb8\xadA"
+
+
+def test_the_qr_panel_never_widens_the_window(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
+    window.tabs.setCurrentWidget(window.files_page)
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728))
+    window.files.lan.setChecked(True)
+    start_file_server(qtbot, window, tmp_path)
+    qtbot.waitUntil(lambda: not window.files.qr.pixmap().isNull(), timeout=WAIT_MS)
+    assert window.size() == QSize(1366, 728)
+    assert window.minimumSizeHint().width() <= 1366
