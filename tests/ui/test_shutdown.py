@@ -8,13 +8,14 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtWidgets import QComboBox, QPushButton, QSpinBox
+from PySide6.QtWidgets import QComboBox, QPushButton
 from pytestqt.qtbot import QtBot
 
 from netlab.tcp import client as client_module
 from netlab.tcp.client import Address
 from netlab.tcp.server import TcpServer
 from ui import main_window
+from ui.common.widgets import PortBox
 from ui.main_window import MainWindow
 
 from .conftest import WAIT_MS
@@ -62,7 +63,7 @@ def test_the_window_stays_until_a_slow_engine_has_stopped(
 
     monkeypatch.setattr(TcpServer, "teardown", slow_teardown)
     monkeypatch.setattr(main_window, "SHUTDOWN_MS", 50)
-    bare_window.findChild(QSpinBox, "tcpServerPort").setValue(0)
+    bare_window.findChild(PortBox, "tcpServerPort").setValue(0)
     bare_window.findChild(QPushButton, "tcpServerStart").click()
     qtbot.waitUntil(lambda: any(r.is_running() for r in bare_window.runners()), timeout=WAIT_MS)
     bare_window.close()
