@@ -256,3 +256,34 @@ def test_the_udp_tab_gives_back_what_it_was_given(qtbot: QtBot, state: UdpTabSta
     qtbot.addWidget(tab)
     tab.load_lab_state(state)
     assert tab.lab_state() == state
+
+
+def test_each_peer_is_one_conversation_in_the_filter_and_follow_stream(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    receiver = window.udp.receiver_panel
+    port = start_receiver(qtbot, receiver, ReceiverMode.ECHO)
+    with (
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as one,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as two,
+    ):
+        one.sendto(b"from one", ("127.0.0.1", port))
+        two.sendto(b"from two", ("127.0.0.1", port))
+        one.sendto(b"one again", ("127.0.0.1", port))
+        first = f"127.0.0.1:{one.getsockname()[1]}"
+        qtbot.waitUntil(lambda: len(payloads(receiver.log, Direction.SENT)) == 3, timeout=WAIT_MS)
+    pane = receiver.log
+    assert pane.peer.findData(first) >= 0 and pane.peer.count() == 3  # all peers, and each of the two
+    pane.peer.setCurrentIndex(pane.peer.findData(first))
+    qtbot.waitUntil(
+        lambda: payloads(pane, Direction.RECEIVED) == [b"from one", b"one again"], timeout=WAIT_MS
+    )
+    conn = next(r.event.conn for r in pane.model.rows if isinstance(r.event, Data))
+    from netlab.core.logstore import conversation
+
+    assert [e.data for e in conversation(pane.store.rows, "receiver", conn)] == [
+        b"from one",
+        b"from one",
+        b"one again",
+        b"one again",
+    ]

@@ -335,9 +335,11 @@ class LogPane(QWidget):
         if self._stream_file is not None:
             write_jsonl(added, self._stream_file, self.model.filter.encoding)
             self._stream_file.flush()
+        peers = self._peers
         for event in events:
-            if isinstance(event, Opened) and event.peer not in self._peers:
-                self._peers.add(event.peer)
+            # UDP has no Opened event: a peer joins the filter list with its first datagram.
+            if isinstance(event, (Opened, Data)) and event.peer and event.peer not in peers:
+                peers.add(event.peer)
                 self.peer.addItem(event.peer, event.peer)
             elif isinstance(event, Error):
                 self.problem.emit(f"{event.message}: {event.hint}" if event.hint else event.message)
