@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
 from netlab.core.config import ConfigError
 from netlab.lab import labfile
 from netlab.lab.labfile import Lab, LabError
-from netlab.lab.serial import has_secrets
 from ui.common.widgets import hbox, named
 
 RECENT_KEY = "labs/recent"
@@ -213,6 +212,8 @@ class LabController(QObject):
             return f"Not saved: {path} could not be written ({exc.strerror or exc})"
         self._set_path(path)
         self._remember(path)
+        from netlab.lab.serial import has_secrets  # cattrs, loaded when a lab is first saved
+
         left_out = not secrets and any(has_secrets(s) for s in lab.states.values())
         self.status.emit(
             f"Saved lab {path}"

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QTabWidget
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QTabWidget, QWidget
 
 from netlab import __version__
-from netlab.http import code as http_code
-from netlab.tcp import code as tcp_code
-from netlab.udp import code as udp_code
 from ui.common.bridge import EngineRunner
 from ui.common.codeview import CodeBeside
+from ui.common.lazytab import LazyTab
 from ui.common.logpane import LogPane
 from ui.labs import ExerciseDock, LabController, dock_on_the_right
-from ui.tabs.files import FileServerTab
 from ui.tabs.tcp import TcpTab
-from ui.tabs.udp import UdpTab
+
+if TYPE_CHECKING:
+    from ui.tabs.files import FileServerTab
+    from ui.tabs.udp import UdpTab
 
 SHUTDOWN_MS = 2000
 PREFERRED_SIZE = (1440, 900)
@@ -38,71 +38,29 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("mainTabs")
         self.tabs.setAccessibleName("NetLab tabs")
         self.tcp = TcpTab()
-        self.files = FileServerTab()
-        self.udp = UdpTab()
-        self.tcp_page = CodeBeside(
-            self.tcp,
-            "tcp",
-            [
-                (
-                    "Server (socket)",
-                    "tcp_server.py",
-                    lambda: tcp_code.server_program(self.tcp.server.config()),
-                ),
-                (
-                    "Server (socketserver)",
-                    "tcp_server.py",
-                    lambda: tcp_code.server_program(self.tcp.server.config(), tcp_code.Flavour.SOCKETSERVER),
-                ),
-                (
-                    "Client",
-                    "tcp_client.py",
-                    lambda: tcp_code.client_program(self.tcp.client.config(), self.tcp.client.send_box()),
-                ),
-            ],
-        )
-        sender = self.udp.sender_panel
-        self.udp_page = CodeBeside(
-            self.udp,
-            "udp",
-            [
-                ("Receiver", "udp_receiver.py", lambda: udp_code.program(self.udp.receiver_panel.config())),
-                (
-                    "Sender",
-                    "udp_sender.py",
-                    lambda: udp_code.program(sender.config(), sender.send_box(), sender.repeat.isChecked()),
-                ),
-                (
-                    "Traffic generator",
-                    "udp_generator.py",
-                    lambda: udp_code.generator_program(sender.config(), sender.traffic()),
-                ),
-            ],
-        )
-        self.files_page = CodeBeside(
-            self.files,
-            "file",
-            [("File server", "file_server.py", lambda: http_code.program(self.files.config()))],
-        )
+        self.tcp_page = tcp_page(self.tcp)
+        # Only the first tab is built before the window shows; the others when first opened.
+        self.udp_slot: LazyTab[UdpTab] = LazyTab("udp", make_udp_tab, udp_page, udp_defaults)
+        self.files_slot: LazyTab[FileServerTab] = LazyTab("files", make_files_tab, files_page, files_defaults)
         self.tabs.addTab(self.tcp_page, "TCP")
-        self.tabs.addTab(self.udp_page, "UDP")
-        self.tabs.addTab(self.files_page, "File server")
+        self.tabs.addTab(self.udp_slot, "UDP")
+        self.tabs.addTab(self.files_slot, "File server")
         # Each tab's "Show code" sits in the tab bar's corner, so it costs the forms no height.
         self.code_toggles = QStackedWidget()
         self.code_toggles.setObjectName("codeToggles")
-        for page in (self.tcp_page, self.udp_page, self.files_page):
-            self.code_toggles.addWidget(page.toggle)
+        self.code_toggles.addWidget(self.tcp_page.toggle)
         self.tabs.setCornerWidget(self.code_toggles, Qt.Corner.TopRightCorner)
+        for slot in (self.udp_slot, self.files_slot):
+            slot.built.connect(self._on_tab_built)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
-        for tab in self.tab_widgets():
-            tab.status.connect(self.show_status)
+        self.tcp.status.connect(self.show_status)
         self.statusBar().setObjectName("statusBar")
         self.statusBar().showMessage("Ready: start a server, connect a client, or share a folder")
 
         self.exercise = ExerciseDock(self)
         dock_on_the_right(self, self.exercise)
-        self.labs = LabController(self, [self.tcp, self.udp, self.files], self.exercise)
+        self.labs = LabController(self, [self.tcp, self.udp_slot, self.files_slot], self.exercise)
         self.labs.status.connect(self.show_status)
         self.labs.path_changed.connect(self._on_lab_path_changed)
         quit_action = QAction("&Quit", self)
@@ -124,11 +82,48 @@ class MainWindow(QMainWindow):
         height = min(PREFERRED_SIZE[1], screen.height() - max(frame.height(), 40))
         self.resize(width, height)
 
-    def tab_widgets(self) -> list[TcpTab | UdpTab | FileServerTab]:
-        return [self.tcp, self.udp, self.files]
+    # The lazily built tabs, built when code asks for them (tests, labs that need the real widgets).
+    @property
+    def udp(self) -> UdpTab:
+        return self.udp_slot.tab()
+
+    @property
+    def udp_page(self) -> CodeBeside:
+        self.udp_slot.tab()
+        assert isinstance(self.udp_slot.page, CodeBeside)
+        return self.udp_slot.page
+
+    @property
+    def files(self) -> FileServerTab:
+        return self.files_slot.tab()
+
+    @property
+    def files_page(self) -> CodeBeside:
+        self.files_slot.tab()
+        assert isinstance(self.files_slot.page, CodeBeside)
+        return self.files_slot.page
+
+    def open_tab(self, lab_key: str) -> None:
+        """Bring a tab to the front, as clicking its title does (built first if need be)."""
+        for tab in self.tab_widgets():
+            if tab.lab_key == lab_key:
+                self.tabs.setCurrentWidget(self.tcp_page if tab is self.tcp else tab)
+
+    def tab_widgets(self) -> list[Any]:
+        """Every tab as the window drives it: built ones, and stand-ins for those not yet opened."""
+        return [self.tcp, self.udp_slot, self.files_slot]
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [runner for tab in self.tab_widgets() for runner in tab.runners()]
+
+    @Slot(QWidget)
+    def _on_tab_built(self, tab: QWidget) -> None:
+        tab.status.connect(self.show_status)  # type: ignore[attr-defined]
+        slot = self.sender()
+        assert isinstance(slot, LazyTab) and isinstance(slot.page, CodeBeside)
+        self.code_toggles.addWidget(slot.page.toggle)
+        if self.tabs.currentWidget() is slot:
+            self.code_toggles.setCurrentWidget(slot.page.toggle)
 
     @Slot(str)
     def show_status(self, text: str) -> None:
@@ -146,6 +141,9 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
         page = self.tabs.widget(index)
+        if isinstance(page, LazyTab):
+            page.tab()
+            page = page.page
         if isinstance(page, CodeBeside):
             self.code_toggles.setCurrentWidget(page.toggle)
 
@@ -195,3 +193,83 @@ class MainWindow(QMainWindow):
             runner.finished.connect(self.close, Qt.ConnectionType.SingleShotConnection)
         if not stragglers:  # they ended just now
             QTimer.singleShot(0, self.close)
+
+
+# ---------------------------------------------------------------------- the tabs and their programs
+# Code generators and the later tabs are imported when first needed, not before the window shows.
+def tcp_page(tab: TcpTab) -> CodeBeside:
+    def server(flavour: str = "socket") -> str:
+        from netlab.tcp import code
+
+        return code.server_program(tab.server.config(), code.Flavour(flavour))
+
+    def client() -> str:
+        from netlab.tcp import code
+
+        return code.client_program(tab.client.config(), tab.client.send_box())
+
+    return CodeBeside(
+        tab,
+        "tcp",
+        [
+            ("Server (socket)", "tcp_server.py", server),
+            ("Server (socketserver)", "tcp_server.py", lambda: server("socketserver")),
+            ("Client", "tcp_client.py", client),
+        ],
+    )
+
+
+def make_udp_tab() -> UdpTab:
+    from ui.tabs.udp import UdpTab
+
+    return UdpTab()
+
+
+def udp_page(tab: UdpTab) -> CodeBeside:
+    from netlab.udp import code
+
+    sender = tab.sender_panel
+    return CodeBeside(
+        tab,
+        "udp",
+        [
+            ("Receiver", "udp_receiver.py", lambda: code.program(tab.receiver_panel.config())),
+            (
+                "Sender",
+                "udp_sender.py",
+                lambda: code.program(sender.config(), sender.send_box(), sender.repeat.isChecked()),
+            ),
+            (
+                "Traffic generator",
+                "udp_generator.py",
+                lambda: code.generator_program(sender.config(), sender.traffic()),
+            ),
+        ],
+    )
+
+
+def udp_defaults() -> Any:
+    from netlab.udp.config import UdpTabState
+
+    return UdpTabState()
+
+
+def make_files_tab() -> FileServerTab:
+    from ui.tabs.files import FileServerTab
+
+    return FileServerTab()
+
+
+def files_page(tab: FileServerTab) -> CodeBeside:
+    def program() -> str:
+        from netlab.http import code
+
+        return code.program(tab.config())
+
+    return CodeBeside(tab, "file", [("File server", "file_server.py", program)])
+
+
+def files_defaults() -> Any:
+    from netlab.http.config import FileServerConfig
+
+    return FileServerConfig()

@@ -21,7 +21,6 @@ from netlab.core.config import ConfigError
 from netlab.core.errors import NetLabError
 from netlab.http.config import FileServerConfig
 from netlab.lab import SUFFIX
-from netlab.lab.serial import dump, has_secrets, load
 from netlab.tcp.config import TcpTabState
 from netlab.udp.config import UdpTabState
 
@@ -55,6 +54,8 @@ class Lab:
 
 def to_data(lab: Lab, *, secrets: bool = False) -> dict[str, Any]:
     """The lab as JSON-safe data. Without secrets, password and key fields are left out."""
+    from netlab.lab.serial import dump, has_secrets  # cattrs: loaded when a lab is first saved, not at start
+
     unknown = set(lab.states) - set(SECTIONS)
     if unknown:
         raise ValueError(f"no lab section for {sorted(unknown)}")  # a programming error, not user input
@@ -74,6 +75,8 @@ def dumps(lab: Lab, *, secrets: bool = False) -> str:
 
 
 def from_data(data: Any) -> Lab:
+    from netlab.lab.serial import has_secrets, load  # cattrs, loaded on first use
+
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LabError('This is not a NetLab lab file (it has no "format": "netlab-lab")')
     version = data.get("version")
@@ -151,5 +154,16 @@ def samples() -> dict[str, str]:
     for entry in sorted(resources.files("netlab.lab").joinpath("samples").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(SUFFIX):
             path = str(entry)
-            found[read(path).title or entry.name] = path
+            found[_title(path) or entry.name] = path
     return found
+
+
+def _title(path: str) -> str:
+    """Only the title, for the menu: the whole lab is read (and checked) when it is opened."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except (OSError, ValueError):
+        return ""
+    title = data.get("title") if isinstance(data, dict) else None
+    return title if isinstance(title, str) else ""

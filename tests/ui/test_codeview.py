@@ -18,9 +18,9 @@ from ui.main_window import MainWindow
 from .conftest import WAIT_MS
 
 
-def show_code(qtbot: QtBot, window: MainWindow, page: str = "tcp") -> None:
+def show_code(qtbot: QtBot, window: MainWindow, page: str = "tcp") -> None:  # page: a lab key
+    window.open_tab(page)
     beside = window.tcp_page if page == "tcp" else window.files_page
-    window.tabs.setCurrentWidget(beside)
     assert beside.toggle.isVisible()  # this tab's toggle, in the tab bar's corner
     qtbot.mouseClick(beside.toggle, Qt.MouseButton.LeftButton)
     assert beside.code.isVisible() and beside.code.width() > 200  # room to read, not a collapsed pane

@@ -21,7 +21,7 @@ from .conftest import WAIT_MS
 
 def start(qtbot: QtBot, window: MainWindow, folder: Path) -> str:
     tab = window.files
-    window.tabs.setCurrentWidget(window.files_page)
+    window.open_tab("files")
     tab.folder.setText(str(folder))
     tab.port.setValue(0)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)

@@ -173,7 +173,7 @@ def test_hex_mode_converts_the_text_already_typed(qtbot: QtBot, window: MainWind
 
 
 def test_the_qr_panel_never_widens_the_window(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
-    window.tabs.setCurrentWidget(window.files_page)
+    window.open_tab("files")
     window.resize(1366, 728)
     qtbot.waitUntil(lambda: window.size() == QSize(1366, 728))
     window.files.lan.setChecked(True)
@@ -181,3 +181,18 @@ def test_the_qr_panel_never_widens_the_window(qtbot: QtBot, window: MainWindow, 
     qtbot.waitUntil(lambda: not window.files.qr.pixmap().isNull(), timeout=WAIT_MS)
     assert window.size() == QSize(1366, 728)
     assert window.minimumSizeHint().width() <= 1366
+
+
+def test_a_tab_not_yet_opened_keeps_its_lab_state_and_gets_it_when_opened(qtbot: QtBot) -> None:
+    from netlab.udp.config import UdpReceiverConfig, UdpTabState
+
+    main = MainWindow()
+    qtbot.addWidget(main)
+    assert not main.udp_slot.is_built and not main.files_slot.is_built
+    state = UdpTabState(receiver=UdpReceiverConfig(port=4321))
+    main.udp_slot.load_lab_state(state)
+    assert main.udp_slot.lab_state() == state and not main.udp_slot.is_built  # handed back unchanged
+    assert main.runners() == []
+    main.open_tab("udp")
+    assert main.udp_slot.is_built and main.udp.receiver_panel.port.value() == 4321
+    assert main.udp_slot.lab_state().receiver.port == 4321

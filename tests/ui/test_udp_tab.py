@@ -26,7 +26,7 @@ from .conftest import WAIT_MS
 
 @pytest.fixture(autouse=True)
 def udp_tab_shown(window: MainWindow) -> None:
-    window.tabs.setCurrentWidget(window.udp_page)
+    window.open_tab("udp")
 
 
 def payloads(pane: LogPane, direction: Direction) -> list[bytes]:
@@ -45,7 +45,7 @@ def start_receiver(qtbot: QtBot, receiver: UdpReceiverPanel, mode: ReceiverMode 
 
 def test_the_tab_echoes_and_the_sender_sees_replies_grouped_by_peer(qtbot: QtBot, window: MainWindow) -> None:
     receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
-    assert window.tabs.tabText(window.tabs.indexOf(window.udp_page)) == "UDP"
+    assert window.tabs.tabText(window.tabs.currentIndex()) == "UDP"
     port = start_receiver(qtbot, receiver, ReceiverMode.UPPER)
     sender.port.setValue(port)
     sender.payload.text.setPlainText("hello {counter}")
