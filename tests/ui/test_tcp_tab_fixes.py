@@ -196,3 +196,22 @@ def test_a_tab_not_yet_opened_keeps_its_lab_state_and_gets_it_when_opened(qtbot:
     main.open_tab("udp")
     assert main.udp_slot.is_built and main.udp.receiver_panel.port.value() == 4321
     assert main.udp_slot.lab_state().receiver.port == 4321
+
+
+def test_settings_fold_away_while_running_so_send_stays_in_sight(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728))
+    server, client = window.tcp.server, window.tcp.client
+    open_clients(qtbot, client, start_server(qtbot, server), 1)
+    assert not server.settings.isVisible() and not client.settings.isVisible()
+    for button in (server.send_button, client.send_button, server.kick_all_button, client.close_button):
+        qtbot.waitUntil(lambda b=button: not b.visibleRegion().isEmpty())  # not scrolled out of sight
+    qtbot.mouseClick(server.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.runner is None, timeout=WAIT_MS)
+    assert server.settings.isVisible() and server.port.isEnabled()  # stopped: settings back, usable
+    qtbot.mouseClick(client.fold, Qt.MouseButton.LeftButton)
+    assert client.settings.isVisible()
+    qtbot.mouseClick(client.fold, Qt.MouseButton.LeftButton)
+    client.port.setValue(70000)
+    qtbot.mouseClick(client.connect_button, Qt.MouseButton.LeftButton)
+    assert client.settings.isVisible() and client.port.visibleRegion().isEmpty() is False  # the marked field

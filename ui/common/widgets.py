@@ -1,4 +1,5 @@
-"""Small widgets every tab shares: naming, field error marks, the payload editor, the counters bar."""
+"""Small widgets every tab shares: naming, field marks, the address row, payload editor, periodic row,
+folding sections, the counters bar, and the form-above-log layout."""
 
 from __future__ import annotations
 
@@ -15,17 +16,21 @@ from PySide6.QtWidgets import (
     QLayout,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QScrollArea,
     QSizePolicy,
+    QSpinBox,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload, PayloadKind, text_for_bytes
-from netlab.core.config import FieldProblem, port_problems
+from netlab.core.config import Family, FieldProblem, port_problems
 from netlab.core.engine import Counters
 from netlab.core.present import human_bytes
+from netlab.core.sendbox import PeriodicSend
 
 W = TypeVar("W", bound=QWidget)
 
@@ -110,6 +115,131 @@ class PortBox(QLineEdit):
     def _on_editing_finished(self) -> None:
         if not self.text():
             self.setText(str(self._last_good))
+
+
+class AddressRow(QWidget):
+    """Where to listen or connect, on one line: host (editable list), port and address family."""
+
+    def __init__(
+        self,
+        prefix: str,
+        role: str,
+        *,
+        hosts: list[str],
+        port: int,
+        families: list[tuple[str, Family]],
+        allow_zero: bool,
+        host_tip: str = "",
+        port_tip: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.host = named(QComboBox(), f"{prefix}Host", f"{role} address", host_tip)
+        self.host.setEditable(True)
+        self.host.addItems(hosts)
+        self.port = named(PortBox(port, allow_zero=allow_zero), f"{prefix}Port", f"{role} port", port_tip)
+        self.family = named(QComboBox(), f"{prefix}Family", "Address family")
+        for label, family in families:
+            self.family.addItem(label, family.value)
+        layout = hbox(self.host, QLabel("Port"), self.port, self.family, stretch=self.host)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.setLayout(layout)
+
+    def address(self) -> tuple[str, int, Family]:
+        """As typed (trimmed); the config checks it."""
+        return self.host.currentText().strip(), self.port.value(), Family(self.family.currentData())
+
+    def set_address(self, host: str, port: int, family: Family) -> None:
+        self.host.setCurrentText(host)
+        self.port.setValue(port)
+        select_data(self.family, family.value)
+
+
+class FoldButton(QToolButton):
+    """Folds a section of a form away (and back), so the log below gets the room.
+
+    Signals:
+        toggled(bool): True when the section is shown (QToolButton's own signal).
+    """
+
+    def __init__(self, title: str, section: QWidget, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        named(self, object_name, f"Show {title.lower()}", f"Show or fold away the {title.lower()}")
+        self.section = section
+        self.setText(title)
+        self.setCheckable(True)
+        self.setChecked(True)
+        self.setAutoRaise(True)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggled.connect(self._on_toggled)
+        self._on_toggled(True)
+
+    def unfolded(self) -> bool:
+        return self.isChecked()
+
+    def set_unfolded(self, shown: bool) -> None:
+        self.setChecked(shown)
+
+    @Slot(bool)
+    def _on_toggled(self, shown: bool) -> None:
+        self.section.setVisible(shown)
+        self.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+
+class PeriodicRow(QWidget):
+    """Send every N ms, M times (0: until stopped), and one button that says what a click does.
+
+    Signals:
+        toggled(bool): the user started (True) or stopped (False) the periodic send.
+    """
+
+    toggled = Signal(bool)
+
+    def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = PeriodicSend()
+        self.interval = named(QSpinBox(), f"{prefix}PeriodicMs", "Periodic interval in ms")
+        self.interval.setRange(1, 86_400_000)
+        self.interval.setValue(defaults.interval_ms)
+        self.interval.setSuffix(" ms")
+        self.count = named(
+            QSpinBox(), f"{prefix}PeriodicCount", "Periodic count", "0 sends until you stop it"
+        )
+        self.count.setRange(0, 10**9)
+        self.count.setValue(defaults.count)
+        self.count.setSpecialValueText("until stopped")
+        self.button = named(QPushButton("Start periodic"), f"{prefix}Periodic", "Start periodic send")
+        self.button.setCheckable(True)
+        layout = hbox(QLabel("Every"), self.interval, QLabel("times"), self.count, self.button, None)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.setLayout(layout)
+        self.button.toggled.connect(self._on_button_toggled)
+
+    def periodic(self) -> PeriodicSend:
+        """The settings as a config; raises ConfigError naming the field."""
+        return PeriodicSend(self.interval.value(), self.count.value())
+
+    def set_periodic(self, periodic: PeriodicSend) -> None:
+        self.interval.setValue(periodic.interval_ms)
+        self.count.setValue(periodic.count)
+
+    def running(self) -> bool:
+        return self.button.isChecked()
+
+    def show_running(self, on: bool) -> None:
+        """The engine started or ended it: show that, without asking anyone to start or stop."""
+        self.button.blockSignals(True)
+        self.button.setChecked(on)
+        self.button.blockSignals(False)
+        self._show_text(on)
+
+    def _show_text(self, on: bool) -> None:
+        self.button.setText("Stop periodic" if on else "Start periodic")
+
+    @Slot(bool)
+    def _on_button_toggled(self, on: bool) -> None:
+        self._show_text(on)
+        self.toggled.emit(on)
 
 
 class FieldMarks:
@@ -341,7 +471,11 @@ class FormAboveLog(QSplitter):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        height = event.size().height()
+        self.refit()
+
+    def refit(self) -> None:
+        """Give the form what it now needs (a section folded or unfolded), unless the user divided."""
+        height = self.height()
         if not self._divided and height > 200 and self.count() == 2:
             form = self.widget(0)
             wanted = (
@@ -353,7 +487,9 @@ class FormAboveLog(QSplitter):
             self.setSizes([first, height - first])
 
 
-def controls_above_log(owner: QWidget, title: str, parts: list[QWidget | QLayout], log: QWidget) -> None:
+def controls_above_log(
+    owner: QWidget, title: str, parts: list[QWidget | QLayout], log: QWidget
+) -> FormAboveLog:
     """The layout every panel shares: a title, its controls, then the log pane below a movable divider."""
     controls = QWidget()
     column = QVBoxLayout(controls)
@@ -383,3 +519,4 @@ def controls_above_log(owner: QWidget, title: str, parts: list[QWidget | QLayout
     if title:
         layout.addWidget(QLabel(f"<b>{title}</b>"))
     layout.addWidget(splitter)
+    return splitter

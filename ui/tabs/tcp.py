@@ -12,30 +12,27 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QGridLayout,
-    QGroupBox,
+    QFormLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from netlab.core.autoreply import MACROS, MatchKind, Rule
-from netlab.core.config import ConfigError, Family, FieldProblem, format_address
+from netlab.core.autoreply import MatchKind
+from netlab.core.config import ConfigError, Family, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, PeriodicEnded, Sink, TlsInfo
 from netlab.core.sendbox import SendBox
 from netlab.core.tls import NO_VERIFY_LABEL
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import (
-    PeriodicSend,
     ServerMode,
     TcpClientConfig,
     TcpServerConfig,
@@ -47,11 +44,14 @@ from netlab.tcp.stream import ConnectionInfo
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel
+from ui.common.rules import RulesEditor
 from ui.common.widgets import (
+    AddressRow,
     CountersBar,
     FieldMarks,
+    FoldButton,
     PayloadEditor,
-    PortBox,
+    PeriodicRow,
     controls_above_log,
     hbox,
     human_bytes,
@@ -92,28 +92,152 @@ def _button(text: str, name: str, accessible: str, tip: str = "") -> QPushButton
     return named(QPushButton(text), name, accessible, tip)
 
 
+def _form(*rows: tuple[str, QWidget | QLayout]) -> QFormLayout:
+    """Labelled rows, labels aligned, as a settings section reads."""
+    form = QFormLayout()
+    form.setContentsMargins(0, 0, 0, 0)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for label, field in rows:
+        form.addRow(label, field)
+    return form
+
+
+def _section(layout: QLayout, name: str) -> QWidget:
+    section = QWidget()
+    section.setObjectName(name)
+    layout.setContentsMargins(0, 0, 0, 0)
+    section.setLayout(layout)
+    return section
+
+
+class ServerTlsBox(QWidget):
+    """TLS for the server: off, a self-signed certificate made at start, or your own certificate and key."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tls = named(QCheckBox("TLS"), "tcpServerTls", "Use TLS")
+        self.self_signed = named(
+            QCheckBox("Self-signed"), "tcpServerSelfSigned", "Generate a self-signed certificate"
+        )
+        self.self_signed.setChecked(True)
+        self.cert_file = named(QLineEdit(), "tcpServerCert", "Certificate file")
+        self.cert_file.setPlaceholderText("certificate.pem")
+        self.key_file = named(QLineEdit(), "tcpServerKey", "Private key file")
+        self.key_file.setPlaceholderText("key.pem")
+        self.browse_cert = _button("…", "tcpServerBrowseCert", "Choose certificate file")
+        self.browse_key = _button("…", "tcpServerBrowseKey", "Choose key file")
+        row = hbox(
+            self.tls, self.self_signed, self.cert_file, self.browse_cert, self.key_file, self.browse_key
+        )
+        row.setContentsMargins(0, 0, 0, 0)
+        self.setLayout(row)
+        self.tls.toggled.connect(self._on_changed)
+        self.self_signed.toggled.connect(self._on_changed)
+        self.browse_cert.clicked.connect(lambda: self._browse(self.cert_file, "Choose the certificate"))
+        self.browse_key.clicked.connect(lambda: self._browse(self.key_file, "Choose the private key"))
+        self._on_changed()
+
+    def settings(self) -> TlsServerSettings | None:
+        """None without TLS; raises ConfigError naming the file fields."""
+        if not self.tls.isChecked():
+            return None
+        return TlsServerSettings(
+            self.cert_file.text().strip(), self.key_file.text().strip(), self.self_signed.isChecked()
+        )
+
+    def set_settings(self, tls: TlsServerSettings | None) -> None:
+        self.tls.setChecked(tls is not None)
+        if tls is not None:
+            self.self_signed.setChecked(tls.self_signed)
+            self.cert_file.setText(tls.cert_file)
+            self.key_file.setText(tls.key_file)
+        self._on_changed()
+
+    @Slot()
+    def _on_changed(self) -> None:
+        files = self.tls.isChecked() and not self.self_signed.isChecked()
+        self.self_signed.setEnabled(self.tls.isChecked())
+        for widget in (self.cert_file, self.key_file, self.browse_cert, self.browse_key):
+            widget.setEnabled(files)
+
+    def _browse(self, field: QLineEdit, title: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, title, field.text(), "PEM files (*.pem *.crt *.key);;All files (*)"
+        )
+        if path:
+            field.setText(path)
+
+
+class ClientTlsBox(QWidget):
+    """TLS for new client connections: verified against the system's CAs (and an optional CA file), or not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
+        self.insecure = named(
+            QCheckBox(NO_VERIFY_LABEL),
+            "tcpClientAllowSelfSigned",
+            NO_VERIFY_LABEL,
+            "Turn certificate checks off: any server is accepted, even an impostor; "
+            "the log shows the certificate it sent so you can check it yourself",
+        )
+        self.ca_file = named(
+            QLineEdit(),
+            "tcpClientCaFile",
+            "CA file",
+            "Also trust certificates signed by this CA (PEM), besides the system's",
+        )
+        self.ca_file.setPlaceholderText("CA file (optional)")
+        self.browse_ca = _button("…", "tcpClientBrowseCa", "Choose a CA file")
+        row = hbox(self.tls, self.insecure, self.ca_file, self.browse_ca, stretch=self.ca_file)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.setLayout(row)
+        for widget in (self.insecure, self.ca_file, self.browse_ca):
+            self.tls.toggled.connect(widget.setEnabled)
+            widget.setEnabled(False)
+        self.browse_ca.clicked.connect(self._on_browse_ca_clicked)
+
+    def set_settings(self, tls: bool, verify: bool, ca_file: str) -> None:
+        self.tls.setChecked(tls)
+        self.insecure.setChecked(not verify)
+        self.ca_file.setText(ca_file)
+
+    @Slot()
+    def _on_browse_ca_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose the CA certificate", self.ca_file.text(), "PEM files (*.pem *.crt);;All files (*)"
+        )
+        if path:
+            self.ca_file.setText(path)
+
+
 class ServerPanel(EnginePanel):
-    """Configure, start and stop a TCP server; see its clients; send to one or all."""
+    """Configure, start and stop a TCP server; see its clients; send to one or all.
+
+    Signals:
+        status(str): a line for the window's status bar.
+        listening(str, int, int): host, real port, and the port asked for (0: any free port).
+    """
 
     runner: EngineRunner[TcpServer] | None
-    listening = Signal(str, int, int)  # host, real port, port asked for (0: any free port)
+    listening = Signal(str, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         defaults = TcpServerConfig()
 
-        self.host = named(
-            QComboBox(),
-            "tcpServerHost",
-            "Server address",
-            "127.0.0.1 (this machine only), 0.0.0.0 or :: (every interface)",
+        # Settings: what start() reads. They fold away while the server runs (they can't change then).
+        self.address = AddressRow(
+            "tcpServer",
+            "Server",
+            hosts=["127.0.0.1", "0.0.0.0", "::1", "::"],
+            port=defaults.port,
+            families=[("IPv4", Family.IPV4), ("IPv6", Family.IPV6), ("Dual-stack", Family.DUAL)],
+            allow_zero=True,
+            host_tip="127.0.0.1 (this machine only), 0.0.0.0 or :: (every interface)",
+            port_tip="0 picks any free port",
         )
-        self.host.setEditable(True)
-        self.host.addItems(["127.0.0.1", "0.0.0.0", "::1", "::"])
-        self.port = named(PortBox(defaults.port), "tcpServerPort", "Server port", "0 picks any free port")
-        self.family = named(QComboBox(), "tcpServerFamily", "Address family")
-        for label, family in (("IPv4", Family.IPV4), ("IPv6", Family.IPV6), ("Dual-stack", Family.DUAL)):
-            self.family.addItem(label, family.value)
+        self.host, self.port, self.family = self.address.host, self.address.port, self.address.family
         self.backlog = _spin(
             65535,
             defaults.backlog,
@@ -123,6 +247,12 @@ class ServerPanel(EnginePanel):
         )
         self.reuse = named(QCheckBox("SO_REUSEADDR"), "tcpServerReuse", "Reuse address")
         self.reuse.setChecked(defaults.reuse_addr)
+        self.trace = named(
+            QCheckBox("Show socket calls"),
+            "tcpServerTrace",
+            "Show socket calls",
+            "Log bind, listen, accept, recv, send, close as they happen",
+        )
         self.mode = named(QComboBox(), "tcpServerMode", "Server mode")
         for mode in ServerMode:
             self.mode.addItem(mode.label, mode.value)
@@ -135,43 +265,52 @@ class ServerPanel(EnginePanel):
             "Close a client that sends one of these, e.g. exit, q",
         )
         self.quit_words.setPlaceholderText("e.g. exit, q")
-        self.tls = named(QCheckBox("TLS"), "tcpServerTls", "Use TLS")
-        self.self_signed = named(
-            QCheckBox("Self-signed"), "tcpServerSelfSigned", "Generate a self-signed certificate"
+        self.tls_box = ServerTlsBox()
+        tls = self.tls_box
+        self.tls, self.self_signed, self.cert_file, self.key_file = (
+            tls.tls,
+            tls.self_signed,
+            tls.cert_file,
+            tls.key_file,
         )
-        self.self_signed.setChecked(True)
-        self.cert_file = named(QLineEdit(), "tcpServerCert", "Certificate file")
-        self.cert_file.setPlaceholderText("certificate.pem")
-        self.key_file = named(QLineEdit(), "tcpServerKey", "Private key file")
-        self.key_file.setPlaceholderText("key.pem")
-        self.browse_cert = _button("…", "tcpServerBrowseCert", "Choose certificate file")
-        self.browse_key = _button("…", "tcpServerBrowseKey", "Choose key file")
-        self.trace = named(
-            QCheckBox("Show socket calls"),
-            "tcpServerTrace",
-            "Show socket calls",
-            "Log bind, listen, accept, recv, send, close as they happen",
+        self.browse_cert, self.browse_key = tls.browse_cert, tls.browse_key
+        self.rules_box = RulesEditor("tcpServer")
+        self.rules = self.rules_box.table
+        self.rules.setMinimumHeight(self.rules.horizontalHeader().sizeHint().height() + 4 * 30)
+        settings = _form(
+            ("Address", self.address),
+            ("Backlog", hbox(self.backlog, self.reuse, self.trace, None)),
+            ("Mode", hbox(self.mode, self.banner, stretch=self.banner)),
+            ("Quit words", self.quit_words),
+            ("", self.tls_box),
         )
+        column = QVBoxLayout()
+        column.addLayout(settings)
+        column.addWidget(self.rules_box)
+        self.settings = _section(column, "tcpServerSettings")
+
+        # Always shown: fold, start and stop, what the server is doing, and what is wrong with the form.
+        self.fold = FoldButton("Settings", self.settings, "tcpServerFold")
         self.start_button = _button("Start", "tcpServerStart", "Start server")
         self.stop_button = _button("Stop", "tcpServerStop", "Stop server")
         self.stop_button.setEnabled(False)
         self.state = named(QLabel("Stopped"), "tcpServerState", "Server state")
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.form_error = QLabel()
+        self.form_error.setObjectName("tcpServerFormError")
+        self.marks = FieldMarks(
+            {
+                "host": self.host,
+                "port": self.port,
+                "backlog": self.backlog,
+                "rules": self.rules,
+                "cert_file": self.cert_file,
+                "key_file": self.key_file,
+            },
+            self.form_error,
+        )
 
-        self.rules = named(QTableWidget(0, 3), "tcpServerRules", "Auto-reply rules")
-        self.rules.setHorizontalHeaderLabels(["Match", "Pattern", "Reply"])
-        self.rules.horizontalHeader().setStretchLastSection(True)
-        self.rules.setMinimumHeight(self.rules.horizontalHeader().sizeHint().height() + 4 * 30)
-        self.rules.setToolTip("Reply macros: " + " ".join(MACROS) + r"; escapes such as \r\n work in replies")
-        self.add_rule_button = _button("Add rule", "tcpServerAddRule", "Add an auto-reply rule")
-        self.remove_rule_button = _button("Remove rule", "tcpServerRemoveRule", "Remove the selected rule")
-        rules_box = QGroupBox("Auto-reply rules (first match wins)")
-        rules_box.setObjectName("tcpServerRulesBox")
-        rules_layout = QVBoxLayout(rules_box)
-        rules_layout.addWidget(self.rules)
-        rules_layout.addLayout(hbox(self.add_rule_button, self.remove_rule_button, None))
-        self.rules_box = rules_box
-
+        # Clients and sending to them.
         self.clients = named(QTreeWidget(), "tcpServerClients", "Connected clients")
         self.clients.setHeaderLabels(["#", "Client", "Connected since", "In", "Out"])
         self.clients.setRootIsDecorated(False)
@@ -187,55 +326,24 @@ class ServerPanel(EnginePanel):
         self.send_button = _button("Send", "tcpServerSend", "Send to clients")
         self.counters = CountersBar("tcpServerCounters")
         self.log = LogPane("tcpServer")
-        self.form_error = QLabel()
-        self.form_error.setObjectName("tcpServerFormError")
-        self.marks = FieldMarks(
-            {
-                "host": self.host,
-                "port": self.port,
-                "backlog": self.backlog,
-                "rules": self.rules,
-                "cert_file": self.cert_file,
-                "key_file": self.key_file,
-            },
-            self.form_error,
+
+        self.splitter = controls_above_log(
+            self,
+            "Server",
+            [
+                hbox(self.fold, self.start_button, self.stop_button, self.state, stretch=self.state),
+                self.settings,
+                self.form_error,
+                self.clients,
+                hbox(self.kick_button, self.kick_all_button, None, self.target, self.send_button),
+                self.payload,
+                self.counters,
+            ],
+            self.log,
         )
 
-        form = QGridLayout()
-        form.addWidget(QLabel("Host"), 0, 0)
-        form.addWidget(self.host, 0, 1)
-        form.addWidget(QLabel("Port"), 0, 2)
-        form.addWidget(self.port, 0, 3)
-        form.addWidget(self.family, 0, 4)
-        form.addWidget(QLabel("Backlog"), 1, 0)
-        form.addWidget(self.backlog, 1, 1)
-        form.addWidget(self.reuse, 1, 2, 1, 2)
-        form.addWidget(self.trace, 1, 4)
-        form.addWidget(QLabel("Mode"), 2, 0)
-        form.addWidget(self.mode, 2, 1, 1, 2)
-        form.addWidget(self.banner, 2, 3, 1, 2)
-        form.addWidget(QLabel("Quit words"), 3, 0)
-        form.addWidget(self.quit_words, 3, 1, 1, 4)
-        tls = (self.tls, self.self_signed, self.cert_file, self.browse_cert, self.key_file, self.browse_key)
-        form.addLayout(hbox(*tls), 4, 0, 1, 5)
-        form.addLayout(hbox(self.start_button, self.stop_button, self.state, stretch=self.state), 5, 0, 1, 5)
-        form.addWidget(self.form_error, 6, 0, 1, 5)
-        form.setColumnStretch(1, 1)
-        form.setColumnStretch(3, 1)
-
-        client_buttons = hbox(self.kick_button, self.kick_all_button, None, self.target, self.send_button)
-        parts = [form, rules_box, self.clients, self.payload, client_buttons, self.counters]
-        controls_above_log(self, "Server", parts, self.log)
-
+        self.fold.toggled.connect(self.splitter.refit)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
-        self.tls.toggled.connect(self._on_tls_changed)
-        self.self_signed.toggled.connect(self._on_tls_changed)
-        self.browse_cert.clicked.connect(lambda: self._browse(self.cert_file, "Choose the certificate"))
-        self.browse_key.clicked.connect(lambda: self._browse(self.key_file, "Choose the private key"))
-        self.add_rule_button.clicked.connect(
-            lambda: self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n")
-        )
-        self.remove_rule_button.clicked.connect(self._remove_rule)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.kick_button.clicked.connect(self._kick_selected)
@@ -246,89 +354,35 @@ class ServerPanel(EnginePanel):
         self.clients.currentItemChanged.connect(self._on_clients_changed)
         self.log.problem.connect(self.status)
         self._on_mode_changed()
-        self._on_tls_changed()
         self.set_running(False)
 
     # ------------------------------------------------------------------ form <-> config
     def add_rule(self, match: MatchKind, pattern: str, reply: str) -> None:
-        row = self.rules.rowCount()
-        self.rules.insertRow(row)
-        kind = named(QComboBox(), f"tcpServerRuleMatch{row + 1}", f"Rule {row + 1} match")
-        for option in MatchKind:
-            kind.addItem(option.value, option.value)
-        kind.setCurrentIndex(list(MatchKind).index(match))
-        self.rules.setCellWidget(row, 0, kind)
-        self.rules.setItem(row, 1, QTableWidgetItem(pattern))
-        self.rules.setItem(row, 2, QTableWidgetItem(reply))
-
-    def _remove_rule(self) -> None:
-        row = self.rules.currentRow()
-        if row >= 0:
-            self.rules.removeRow(row)
-
-    def _rules(self) -> tuple[Rule, ...]:
-        rules = []
-        for row in range(self.rules.rowCount()):
-            kind = self.rules.cellWidget(row, 0)
-            assert isinstance(kind, QComboBox)
-            pattern, reply = self.rules.item(row, 1), self.rules.item(row, 2)
-            try:
-                rules.append(
-                    Rule(
-                        MatchKind(kind.currentData()),
-                        pattern.text() if pattern else "",
-                        reply.text() if reply else "",
-                    )
-                )
-            except ConfigError as exc:  # a rule's own fields live in one table: mark the table
-                raise ConfigError(
-                    FieldProblem("rules", f"Rule {row + 1}: {p.message}", p.hint) for p in exc.problems
-                ) from None
-        return tuple(rules)
-
-    def _kept_rules(self) -> tuple[Rule, ...]:
-        """Outside auto-reply mode the hidden table is kept as it is, unless a rule is unfinished."""
-        try:
-            return self._rules()
-        except ConfigError:
-            return ()
+        self.rules_box.add_rule(match, pattern, reply)
 
     def set_config(self, config: TcpServerConfig) -> None:
         """Show a config in the form (the inverse of config())."""
-        self.host.setCurrentText(config.host)
-        self.port.setValue(config.port)
-        select_data(self.family, config.family.value)
+        self.address.set_address(config.host, config.port, config.family)
         self.backlog.setValue(config.backlog)
         self.reuse.setChecked(config.reuse_addr)
-        self.rules.setRowCount(0)
-        for rule in config.rules:
-            self.add_rule(rule.match, rule.pattern, rule.reply)
+        self.rules_box.set_rules(config.rules)
         select_data(self.mode, config.mode.value)
         self.banner.setText(config.banner.replace("\r\n", "\\r\\n"))
         self.quit_words.setText(", ".join(config.quit_words))
         select_data(self.payload.encoding, config.encoding)
-        self.tls.setChecked(config.tls is not None)
-        if config.tls is not None:
-            self.self_signed.setChecked(config.tls.self_signed)
-            self.cert_file.setText(config.tls.cert_file)
-            self.key_file.setText(config.tls.key_file)
+        self.tls_box.set_settings(config.tls)
         self.trace.setChecked(config.trace)
-        self._on_tls_changed()
 
     def config(self) -> TcpServerConfig:
         """The form as a config; raises ConfigError naming the fields."""
         mode = ServerMode(self.mode.currentData())
-        rules = self._rules() if mode is ServerMode.RULES else self._kept_rules()
-        tls = None
-        if self.tls.isChecked():
-            tls = TlsServerSettings(
-                self.cert_file.text().strip(), self.key_file.text().strip(), self.self_signed.isChecked()
-            )
+        rules = self.rules_box.rules() if mode is ServerMode.RULES else self.rules_box.kept_rules()
         quit_words = tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip())
+        host, port, family = self.address.address()
         return TcpServerConfig(
-            host=self.host.currentText().strip(),
-            port=self.port.value(),
-            family=Family(self.family.currentData()),
+            host=host,
+            port=port,
+            family=family,
             backlog=self.backlog.value(),
             reuse_addr=self.reuse.isChecked(),
             mode=mode,
@@ -336,7 +390,7 @@ class ServerPanel(EnginePanel):
             rules=rules,
             quit_words=quit_words,
             encoding=str(self.payload.encoding.currentData()),
-            tls=tls,
+            tls=self.tls_box.settings(),
             trace=self.trace.isChecked(),
         )
 
@@ -345,61 +399,27 @@ class ServerPanel(EnginePanel):
         mode = ServerMode(self.mode.currentData())
         self.banner.setEnabled(mode is ServerMode.BANNER)
         self.rules_box.setVisible(mode is ServerMode.RULES)
-        if mode is ServerMode.RULES and self.rules.rowCount() == 0:
-            self.add_rule(MatchKind.EXACT, "ping", r"pong {counter}\r\n")
-            self.add_rule(MatchKind.CONTAINS, "time", r"It is {time} on {date}\r\n")
-
-    @Slot()
-    def _on_tls_changed(self) -> None:
-        files = self.tls.isChecked() and not self.self_signed.isChecked()
-        self.self_signed.setEnabled(self.tls.isChecked())
-        for widget in (self.cert_file, self.key_file, self.browse_cert, self.browse_key):
-            widget.setEnabled(files)
-
-    def _browse(self, field: QLineEdit, title: str) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, title, field.text(), "PEM files (*.pem *.crt *.key);;All files (*)"
-        )
-        if path:
-            field.setText(path)
+        if mode is ServerMode.RULES:
+            self.rules_box.ensure_some()
 
     # ------------------------------------------------------------------ running
     def make_engine(self, config: TcpServerConfig, sink: Sink) -> TcpServer:
         return TcpServer(config, sink)
 
+    @Slot()
+    def start(self) -> None:
+        super().start()
+        if self.runner is None:
+            self.fold.set_unfolded(True)  # a marked field must be in sight
+
     def set_running(self, running: bool) -> None:
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
-        for widget in (
-            self.host,
-            self.port,
-            self.family,
-            self.backlog,
-            self.reuse,
-            self.mode,
-            self.banner,
-            self.quit_words,
-            self.tls,
-            self.rules,
-            self.add_rule_button,
-            self.remove_rule_button,
-        ):
-            widget.setEnabled(not running)
-        if not running:
-            self._on_tls_changed()
-            self._on_mode_changed()
-        else:
-            for widget in (
-                self.self_signed,
-                self.cert_file,
-                self.key_file,
-                self.browse_cert,
-                self.browse_key,
-            ):
-                widget.setEnabled(False)
+        self.settings.setEnabled(not running)
         self.send_button.setEnabled(running)
         if not running:
             self.clients.clear()
+            self.fold.set_unfolded(True)
         self._on_clients_changed()
 
     @Slot()
@@ -413,6 +433,7 @@ class ServerPanel(EnginePanel):
             if isinstance(event, Listening):
                 where = format_address((event.host, event.port))
                 self.state.setText(f"Listening on {where}")
+                self.fold.set_unfolded(False)  # the settings can't change while it runs: room for the log
                 self.status.emit(f"TCP server listening on {where}")
                 self.listening.emit(event.host, event.port, self.port.value())
             elif isinstance(event, Opened):
@@ -497,13 +518,18 @@ class ClientPanel(QWidget):
         super().__init__(parent)
         self.runner: EngineRunner[TcpClients] | None = None
         defaults = TcpClientConfig()
-        self.host = named(QComboBox(), "tcpClientHost", "Remote host")
-        self.host.setEditable(True)
-        self.host.addItems(["127.0.0.1", "localhost", "::1"])
-        self.port = named(PortBox(defaults.port, allow_zero=False), "tcpClientPort", "Remote port")
-        self.family = named(QComboBox(), "tcpClientFamily", "Address family")
-        for label, family in (("Auto", Family.AUTO), ("IPv4", Family.IPV4), ("IPv6", Family.IPV6)):
-            self.family.addItem(label, family.value)
+
+        # Settings for the next Connect; they fold away once a connection is open.
+        self.address = AddressRow(
+            "tcpClient",
+            "Remote",
+            hosts=["127.0.0.1", "localhost", "::1"],
+            port=defaults.port,
+            families=[("Auto", Family.AUTO), ("IPv4", Family.IPV4), ("IPv6", Family.IPV6)],
+            allow_zero=False,
+        )
+        self.host, self.port, self.family = self.address.host, self.address.port, self.address.family
+        self.host.setAccessibleName("Remote host")
         self.timeout = named(QDoubleSpinBox(), "tcpClientTimeout", "Connect timeout in seconds")
         self.timeout.setRange(0.1, 3600)
         self.timeout.setValue(defaults.connect_timeout)
@@ -517,23 +543,27 @@ class ClientPanel(QWidget):
         self.keepalive = named(QCheckBox("SO_KEEPALIVE"), "tcpClientKeepalive", "SO_KEEPALIVE")
         self.rcvbuf = _spin(2**30, 0, "tcpClientRcvbuf", "SO_RCVBUF bytes", "0 keeps the system default")
         self.sndbuf = _spin(2**30, 0, "tcpClientSndbuf", "SO_SNDBUF bytes", "0 keeps the system default")
-        self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
-        self.insecure = named(
-            QCheckBox(NO_VERIFY_LABEL),
-            "tcpClientAllowSelfSigned",
-            NO_VERIFY_LABEL,
-            "Turn certificate checks off: any server is accepted, even an impostor; "
-            "the log shows the certificate it sent so you can check it yourself",
-        )
-        self.ca_file = named(
-            QLineEdit(),
-            "tcpClientCaFile",
-            "CA file",
-            "Also trust certificates signed by this CA (PEM), besides the system's",
-        )
-        self.ca_file.setPlaceholderText("CA file (optional)")
-        self.browse_ca = _button("…", "tcpClientBrowseCa", "Choose a CA file")
         self.trace = named(QCheckBox("Show socket calls"), "tcpClientTrace", "Show socket calls")
+        self.tls_box = ClientTlsBox()
+        tls = self.tls_box
+        self.tls, self.insecure, self.ca_file, self.browse_ca = (
+            tls.tls,
+            tls.insecure,
+            tls.ca_file,
+            tls.browse_ca,
+        )
+        self.settings = _section(
+            _form(
+                ("Address", self.address),
+                ("Timeout", hbox(self.timeout, self.nodelay, self.keepalive, None)),
+                ("SO_RCVBUF", hbox(self.rcvbuf, QLabel("SO_SNDBUF"), self.sndbuf, self.trace)),
+                ("", self.tls_box),
+            ),
+            "tcpClientSettings",
+        )
+
+        # Always shown: fold, Connect, and what is wrong with the form.
+        self.fold = FoldButton("Settings", self.settings, "tcpClientFold")
         self.connect_button = _button("Connect", "tcpClientConnect", "Open a new connection")
         self.form_error = QLabel()
         self.form_error.setObjectName("tcpClientFormError")
@@ -549,6 +579,7 @@ class ClientPanel(QWidget):
             self.form_error,
         )
 
+        # The connections and what to send on them.
         self.connections = named(QTreeWidget(), "tcpClientConnections", "Client connections")
         self.connections.setHeaderLabels(["#", "Remote", "Local", "State", "In", "Out"])
         self.connections.setRootIsDecorated(False)
@@ -564,72 +595,52 @@ class ClientPanel(QWidget):
         self.payload = PayloadEditor("tcpClient")
         self.send_button = _button("Send", "tcpClientSend", "Send on the selected connection")
         self.send_file_button = _button("Send file…", "tcpClientSendFile", "Send a file's contents")
-        self.periodic_ms = _spin(86_400_000, 1000, "tcpClientPeriodicMs", "Periodic interval in ms")
-        self.periodic_ms.setMinimum(1)
-        self.periodic_ms.setSuffix(" ms")
-        self.periodic_count = _spin(
-            10**9, 0, "tcpClientPeriodicCount", "Periodic count", "0 sends until you stop it"
-        )
-        self.periodic_count.setSpecialValueText("until stopped")
-        self.periodic_button = _button("Start periodic", "tcpClientPeriodic", "Start periodic send")
-        self.periodic_button.setCheckable(True)
+        self.periodic = PeriodicRow("tcpClient")
+        self.periodic_ms, self.periodic_count = self.periodic.interval, self.periodic.count
+        self.periodic_button = self.periodic.button
         self.counters = CountersBar("tcpClientCounters")
         self.log = LogPane("tcpClient")
 
-        form = QGridLayout()
-        form.addWidget(QLabel("Host"), 0, 0)
-        form.addWidget(self.host, 0, 1)
-        form.addWidget(QLabel("Port"), 0, 2)
-        form.addWidget(self.port, 0, 3)
-        form.addWidget(self.family, 0, 4)
-        form.addWidget(QLabel("Timeout"), 1, 0)
-        form.addWidget(self.timeout, 1, 1)
-        form.addWidget(self.nodelay, 1, 2, 1, 2)
-        form.addWidget(self.keepalive, 1, 4)
-        form.addWidget(QLabel("SO_RCVBUF"), 2, 0)
-        form.addWidget(self.rcvbuf, 2, 1)
-        form.addWidget(QLabel("SO_SNDBUF"), 2, 2)
-        form.addWidget(self.sndbuf, 2, 3)
-        form.addWidget(self.trace, 2, 4)
-        tls_row = hbox(
-            self.tls, self.insecure, self.ca_file, self.browse_ca, self.connect_button, stretch=self.ca_file
+        self.splitter = controls_above_log(
+            self,
+            "Clients",
+            [
+                hbox(self.fold, self.connect_button, None),
+                self.settings,
+                self.form_error,
+                self.connections,
+                hbox(
+                    self.half_close_button, self.close_button, None, self.send_file_button, self.send_button
+                ),
+                self.payload,
+                self.periodic,
+                self.counters,
+            ],
+            self.log,
         )
-        form.addLayout(tls_row, 3, 0, 1, 5)
-        form.addWidget(self.form_error, 4, 0, 1, 5)
-        form.setColumnStretch(1, 1)
-        form.setColumnStretch(3, 1)
-        connection_buttons = hbox(
-            self.half_close_button, self.close_button, None, self.send_file_button, self.send_button
-        )
-        every, times = QLabel("Every"), QLabel("times")
-        periodic = hbox(every, self.periodic_ms, times, self.periodic_count, self.periodic_button, None)
-        parts = [form, self.connections, self.payload, connection_buttons, periodic, self.counters]
-        controls_above_log(self, "Clients", parts, self.log)
 
         self._counter_timer = QTimer(self)
         self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
         self._counter_timer.timeout.connect(self._refresh_counters)
-        for widget in (self.insecure, self.ca_file, self.browse_ca):
-            self.tls.toggled.connect(widget.setEnabled)
-            widget.setEnabled(False)
-        self.browse_ca.clicked.connect(self._on_browse_ca_clicked)
+        self.fold.toggled.connect(self.splitter.refit)
         self.connect_button.clicked.connect(self.open_connection)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
         self.send_file_button.clicked.connect(self._on_send_file_clicked)
         self.half_close_button.clicked.connect(self.half_close)
         self.close_button.clicked.connect(self.close_selected)
-        self.periodic_button.toggled.connect(self._on_periodic_toggled)
+        self.periodic.toggled.connect(self._on_periodic_toggled)
         self.trace.toggled.connect(self._on_trace_toggled)
         self.connections.currentItemChanged.connect(self._on_selection_changed)
         self.log.problem.connect(self.status)
         self._on_selection_changed()
 
     def config(self) -> TcpClientConfig:
+        host, port, family = self.address.address()
         return TcpClientConfig(
-            host=self.host.currentText().strip(),
-            port=self.port.value(),
-            family=Family(self.family.currentData()),
+            host=host,
+            port=port,
+            family=family,
             connect_timeout=self.timeout.value(),
             nodelay=self.nodelay.isChecked(),
             keepalive=self.keepalive.isChecked(),
@@ -643,17 +654,13 @@ class ClientPanel(QWidget):
 
     def set_config(self, config: TcpClientConfig) -> None:
         """Show a config in the form (the inverse of config())."""
-        self.host.setCurrentText(config.host)
-        self.port.setValue(config.port)
-        select_data(self.family, config.family.value)
+        self.address.set_address(config.host, config.port, config.family)
         self.timeout.setValue(config.connect_timeout)
         self.nodelay.setChecked(config.nodelay)
         self.keepalive.setChecked(config.keepalive)
         self.rcvbuf.setValue(config.rcvbuf)
         self.sndbuf.setValue(config.sndbuf)
-        self.tls.setChecked(config.tls)
-        self.insecure.setChecked(not config.tls_verify)
-        self.ca_file.setText(config.ca_file)
+        self.tls_box.set_settings(config.tls, config.tls_verify, config.ca_file)
         self.trace.setChecked(config.trace)
 
     @Slot(str, int, int)
@@ -669,21 +676,13 @@ class ClientPanel(QWidget):
 
     def set_send_box(self, box: SendBox) -> None:
         self.payload.set_payload(box.payload)
-        self.periodic_ms.setValue(box.periodic.interval_ms)
-        self.periodic_count.setValue(box.periodic.count)
-
-    @Slot()
-    def _on_browse_ca_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Choose the CA certificate", self.ca_file.text(), "PEM files (*.pem *.crt);;All files (*)"
-        )
-        if path:
-            self.ca_file.setText(path)
+        self.periodic.set_periodic(box.periodic)
 
     def send_box(self) -> SendBox:
         """The send box as a config: the payload as typed and the periodic settings."""
-        periodic = PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
-        return SendBox(self.payload.payload(), periodic, variables=False)  # TCP sends bytes as typed
+        return SendBox(
+            self.payload.payload(), self.periodic.periodic(), variables=False
+        )  # TCP sends bytes as typed
 
     def _ensure_engine(self) -> TcpClients:
         if self.runner is None:
@@ -701,6 +700,7 @@ class ClientPanel(QWidget):
             config = self.config()
         except ConfigError as exc:
             self.marks.show(exc.problems)
+            self.fold.set_unfolded(True)  # a marked field must be in sight
             self.status.emit(str(exc.problems[0]))
             return None
         self.marks.clear()
@@ -745,17 +745,8 @@ class ClientPanel(QWidget):
         if path:
             self.runner.engine.send_file(conn, path)
 
-    def _show_periodic(self, on: bool) -> None:
-        """The engine ended the periodic send itself: flip the button back without asking it to stop."""
-        self.periodic_button.blockSignals(True)
-        self.periodic_button.setChecked(on)
-        self.periodic_button.blockSignals(False)
-        self.periodic_button.setText("Stop periodic" if on else "Start periodic")
-        self._on_selection_changed()
-
     @Slot(bool)
     def _on_periodic_toggled(self, on: bool) -> None:
-        self.periodic_button.setText("Stop periodic" if on else "Start periodic")
         conn = self.selected()
         if self.runner is None or conn is None:
             if on:
@@ -767,7 +758,7 @@ class ClientPanel(QWidget):
             return
         data = self.payload.to_bytes()
         try:
-            every = PeriodicSend(self.periodic_ms.value(), self.periodic_count.value())
+            every = self.periodic.periodic()
         except ConfigError as exc:
             self.status.emit(str(exc.problems[0]))
             data = None
@@ -797,7 +788,7 @@ class ClientPanel(QWidget):
         self.log.add_events(events)
         for event in events:
             if isinstance(event, PeriodicEnded) and self.periodic_button.isChecked():
-                self._show_periodic(False)
+                self.periodic.show_running(False)  # the engine ended it: nothing to stop
             if not isinstance(event, (Opened, TlsInfo, Closed, Error)):
                 continue  # payload and socket-call rows change nothing in the list
             item = self._item(event.conn) if event.conn else None
@@ -807,6 +798,8 @@ class ClientPanel(QWidget):
                 item.setText(1, event.peer)
                 item.setText(2, event.local)
                 item.setText(3, "open")
+                if self.connections.topLevelItemCount() == 1:
+                    self.fold.set_unfolded(False)  # connected: the list and the send box matter now
             elif isinstance(event, TlsInfo):
                 item.setText(3, f"open, {event.version}")
                 self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
