@@ -287,3 +287,23 @@ def test_each_peer_is_one_conversation_in_the_filter_and_follow_stream(
         b"one again",
         b"one again",
     ]
+
+
+def test_the_udp_logs_are_bounded_and_count_what_they_drop(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ui.tabs.udp
+
+    monkeypatch.setattr(ui.tabs.udp, "UDP_LOG_ROWS", 20)
+    tab = UdpTab()
+    qtbot.addWidget(tab)
+    receiver = tab.receiver_panel
+    port = start_receiver(qtbot, receiver)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        for i in range(50):
+            peer.sendto(b"%d" % i, ("127.0.0.1", port))
+        qtbot.waitUntil(lambda: payloads(receiver.log, Direction.RECEIVED)[-1:] == [b"49"], timeout=WAIT_MS)
+    assert len(receiver.log.store) == 20
+    assert receiver.log.store.dropped >= 30
+    receiver.stop()
+    qtbot.waitUntil(lambda: receiver.runner is None, timeout=WAIT_MS)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from netlab.core.codec import CodecError, Payload, PayloadKind
 from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Error, Event, Listening, Sink
+from netlab.core.logstore import LogStore
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.core.variables import VARIABLES, Expander, payload_bytes
 from netlab.udp.config import (
@@ -53,6 +54,14 @@ from ui.common.widgets import (
     named,
     select_data,
 )
+
+# A flood of small datagrams is many rows of few bytes each: keep the newest half million
+# (about 150 MB), drop older ones and count them, as every log in NetLab does.
+UDP_LOG_ROWS = 500_000
+
+
+def udp_log_store() -> LogStore:
+    return LogStore(max_rows=UDP_LOG_ROWS, max_bytes=128 * 1024 * 1024)
 
 
 def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "", minimum: int = 0) -> QSpinBox:
@@ -144,7 +153,7 @@ class UdpReceiverPanel(EnginePanel):
         self.stats = named(QLabel(), "udpReceiverStats", "Datagram rate, kernel drops and loss")
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.log = LogPane("udpReceiver")
+        self.log = LogPane("udpReceiver", store=udp_log_store())
         self.form_error = QLabel()
         self.form_error.setObjectName("udpReceiverFormError")
         self.marks = FieldMarks(
@@ -418,7 +427,7 @@ class UdpSenderPanel(EnginePanel):
         self.achieved = named(QLabel(), "udpGenAchieved", "Achieved rate")
 
         self.counters = CountersBar("udpSenderCounters")
-        self.log = LogPane("udpSender")
+        self.log = LogPane("udpSender", store=udp_log_store())
         self.form_error = QLabel()
         self.form_error.setObjectName("udpSenderFormError")
         self.marks = FieldMarks(
