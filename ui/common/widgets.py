@@ -428,7 +428,14 @@ class CountersBar(QLabel):
     def show_counters(self, counters: Counters) -> None:
         now = time.monotonic()
         rate_in = rate_out = 0.0
-        if self._last is not None and now > self._last[0] and self._last[1].bytes_in <= counters.bytes_in:
+        last = self._last
+        # Counters only grow within one engine; smaller ones mean a new engine, so no rate is taken.
+        if (
+            last is not None
+            and now > last[0]
+            and counters.bytes_in >= last[1].bytes_in
+            and counters.bytes_out >= last[1].bytes_out
+        ):
             elapsed = now - self._last[0]
             rate_in = (counters.bytes_in - self._last[1].bytes_in) / elapsed
             rate_out = (counters.bytes_out - self._last[1].bytes_out) / elapsed
