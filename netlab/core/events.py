@@ -22,13 +22,18 @@ class Direction(str, Enum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Event:
-    """Base of every event. conn 0 means the engine itself rather than one connection."""
+    """Base of every event. conn 0 means the engine itself rather than one connection.
+
+    conversation is the key of the conversation the event belongs to, unique for the life of the
+    process (see netlab.core.conversations); "" for engine-wide rows.
+    """
 
     wall: float = field(default_factory=time.time)
     mono: float = field(default_factory=time.monotonic)
     source: str = ""
     conn: int = 0
     peer: str = ""
+    conversation: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

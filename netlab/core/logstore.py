@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Generic, TypeVar
 
+from netlab.core.conversations import key_of
 from netlab.core.events import Data, Direction, Event, direction_of
 from netlab.core.present import byte_count, connection_label, format_time, full_text, kind, summary
 
@@ -154,13 +155,9 @@ class LogFilter:
         return self.text.lower() in f"{connection_label(event)} {summary(event, self.encoding)}".lower()
 
 
-def conversation(rows: Iterable[Row], source: str, conn: int) -> list[Data]:
-    """Every payload of one connection, in order: what Follow Stream shows."""
-    return [
-        row.event
-        for row in rows
-        if isinstance(row.event, Data) and row.event.conn == conn and row.event.source == source
-    ]
+def conversation(rows: Iterable[Row], key: str) -> list[Data]:
+    """Every payload of one conversation (see conversations.key_of), in order: what Follow Stream shows."""
+    return [row.event for row in rows if isinstance(row.event, Data) and key_of(row.event) == key]
 
 
 # ---------------------------------------------------------------------- exports

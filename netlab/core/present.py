@@ -8,6 +8,7 @@ import time
 
 from netlab.core.codec import decode_lossless, preview
 from netlab.core.config import format_address
+from netlab.core.conversations import name_of
 from netlab.core.events import (
     Closed,
     Data,
@@ -63,12 +64,7 @@ def arrow(direction: Direction) -> str:
 
 def connection_label(event: Event) -> str:
     """'server #3 127.0.0.1:5555', or just 'server' for engine-wide rows."""
-    label = event.source
-    if event.conn:
-        label += f" #{event.conn}"
-    if event.peer:
-        label += f" {event.peer}"
-    return label
+    return f"{event.source} {name_of(event)}".strip()
 
 
 def summary(event: Event, encoding: str = "utf-8", limit: int = 120) -> str:

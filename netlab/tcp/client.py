@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import socket
 import ssl
 import threading
@@ -12,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from netlab.core.config import Family
+from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Closed, Error, Info, PeriodicEnded, SocketCall
@@ -62,7 +62,6 @@ class TcpClients(StreamEngine):
         self, sink: Callable[..., None], trace: bool = False, resolver: Resolver | None = None
     ) -> None:
         super().__init__(sink, trace=trace)
-        self._ids = itertools.count(1)
         self._streams: dict[int, Stream] = {}
         self._resolving: dict[int, Timer] = {}  # conn -> its connect timeout, while its name is looked up
         self._periodic: dict[int, _Periodic] = {}
@@ -70,7 +69,7 @@ class TcpClients(StreamEngine):
 
     # ------------------------------------------------------------------ thread-safe commands
     def open(self, config: TcpClientConfig) -> int:
-        conn = next(self._ids)
+        conn = new_number()  # never restarts: see netlab.core.conversations
         self.loop.call_soon_threadsafe(self._open, conn, config)
         return conn
 

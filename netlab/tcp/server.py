@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from netlab.core.config import Family, format_address
+from netlab.core.conversations import meet, new_number
 from netlab.core.errors import NetLabError, error_event
 from netlab.core.events import Error, Info, Listening, SocketCall
 from netlab.core.responder import Reply, Responder
@@ -43,7 +44,6 @@ class TcpServer(StreamEngine):
         self._listener: socket.socket | None = None
         self._tls: ServerTls | None = None
         self._clients: dict[int, Stream] = {}
-        self._next_conn = 1
         self.responder = Responder(
             _REPLIES.get(config.mode, Reply.NONE),
             rules=config.rules,
@@ -118,12 +118,20 @@ class TcpServer(StreamEngine):
         )
         return False
 
+    @staticmethod
+    def _number(sock: socket.socket, peer: str) -> int:
+        """Numbers never restart, so a log keeps one Start's #1 apart from the next's; an in-process
+        client and this server share theirs."""
+        try:
+            return meet(format_address(sock.getsockname()), peer)
+        except OSError:  # reset before we looked: established() reports it
+            return new_number()
+
     def _accept(self, _mask: int) -> None:
         assert self._listener is not None
         for sock, address in self.accept_all(self._listener):
-            conn = self._next_conn
-            self._next_conn += 1
             peer = format_address(address)
+            conn = self._number(sock, peer)
             context = self._tls.context if self._tls is not None else None
             stream = Stream(self, sock, conn, peer, tls=context, server_side=True)
             self._clients[conn] = stream

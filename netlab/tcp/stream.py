@@ -14,6 +14,7 @@ from enum import Enum
 from typing import BinaryIO
 
 from netlab.core.config import format_address
+from netlab.core.conversations import meet, tcp_key
 from netlab.core.engine import Engine, Registered, Timer
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Closed, Data, Direction, Error, Info, Opened, SocketCall, TlsInfo
@@ -93,6 +94,7 @@ class Stream(Registered):
         self.engine = engine
         self.conn = conn
         self.peer = peer
+        self.conversation = tcp_key(conn)  # the client's may change when it meets its server
         self.local = ""
         self.since = time.time()
         self.bytes_in = 0
@@ -123,7 +125,12 @@ class Stream(Registered):
         if self.engine.trace:
             self.engine.emit(
                 SocketCall(
-                    source=self.engine.source, conn=self.conn, peer=self.peer, call=call, result=result
+                    source=self.engine.source,
+                    conn=self.conn,
+                    peer=self.peer,
+                    conversation=self.conversation,
+                    call=call,
+                    result=result,
                 )
             )
 
@@ -181,6 +188,7 @@ class Stream(Registered):
             self._trace(f"setsockopt({option.text})")
         code = self.sock.connect_ex(address)
         if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
+            self._meet_the_other_end()
             self._trace(
                 f"connect({address[:2]!r})",
                 "in progress: the three-way handshake (SYN, SYN-ACK, ACK) happens inside connect()",
@@ -188,6 +196,14 @@ class Stream(Registered):
             self._update_interest()
             return
         self._connect_failed(OSError(code, os.strerror(code)))
+
+    def _meet_the_other_end(self) -> None:
+        """The local port is known once connect() has started: share one number with an in-process server."""
+        try:
+            local = format_address(self.sock.getsockname())
+        except OSError:
+            return  # already reset; the connect result will say so
+        self.conversation = tcp_key(meet(local, self.peer, self.conn))
 
     def _finish_connect(self) -> None:
         code = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
@@ -219,6 +235,7 @@ class Stream(Registered):
                     source=self.engine.source,
                     conn=self.conn,
                     peer=self.peer,
+                    conversation=self.conversation,
                     message=f"{self.peer} did not finish the TLS handshake within {seconds} s",
                     hint="the client may not speak TLS (try it without TLS), or it stalled; "
                     "the server closes such connections so they cannot pile up",
@@ -239,7 +256,15 @@ class Stream(Registered):
             self._fail(exc, "accept" if self._server_side else "connect")
             return
         self.engine.connections += 1
-        self.engine.emit(Opened(source=self.engine.source, conn=self.conn, peer=self.peer, local=self.local))
+        self.engine.emit(
+            Opened(
+                source=self.engine.source,
+                conn=self.conn,
+                peer=self.peer,
+                conversation=self.conversation,
+                local=self.local,
+            )
+        )
         if self._tls is None:
             self._open()
             return
@@ -283,6 +308,7 @@ class Stream(Registered):
                 source=self.engine.source,
                 conn=self.conn,
                 peer=self.peer,
+                conversation=self.conversation,
                 version=self.sock.version() or "?",
                 cipher=cipher[0] if cipher else "?",
             )
@@ -301,6 +327,7 @@ class Stream(Registered):
                 source=self.engine.source,
                 conn=self.conn,
                 peer=self.peer,
+                conversation=self.conversation,
                 text=f"certificate NOT verified ('{NO_VERIFY_LABEL}' is on): {about}",
             )
         )
@@ -338,6 +365,7 @@ class Stream(Registered):
                     source=engine.source,
                     conn=self.conn,
                     peer=self.peer,
+                    conversation=self.conversation,
                     direction=Direction.RECEIVED,
                     data=data,
                 )
@@ -370,6 +398,7 @@ class Stream(Registered):
                         source=self.engine.source,
                         conn=self.conn,
                         peer=self.peer,
+                        conversation=self.conversation,
                         message=f"{self.peer} is reading too slowly; data for it is being dropped",
                         hint="the dropped byte count is in the counters",
                     )
@@ -421,7 +450,12 @@ class Stream(Registered):
             engine.messages_out += 1
             engine.emit(
                 Data(
-                    source=engine.source, conn=self.conn, peer=self.peer, direction=Direction.SENT, data=piece
+                    source=engine.source,
+                    conn=self.conn,
+                    peer=self.peer,
+                    conversation=self.conversation,
+                    direction=Direction.SENT,
+                    data=piece,
                 )
             )
             if not self._out:
@@ -474,7 +508,15 @@ class Stream(Registered):
         self._trace("close()", "the socket is released")
         if was_connected:
             self.engine.connections -= 1
-        self.engine.emit(Closed(source=self.engine.source, conn=self.conn, peer=self.peer, reason=reason))
+        self.engine.emit(
+            Closed(
+                source=self.engine.source,
+                conn=self.conn,
+                peer=self.peer,
+                conversation=self.conversation,
+                reason=reason,
+            )
+        )
         self.engine.stream_closed(self)
 
     def failed(self, exc: Exception) -> None:

@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from netlab.core.config import Family, format_address
+from netlab.core.conversations import udp_key
 from netlab.core.engine import Engine
 from netlab.core.events import Data, Direction, Error, Info, SocketCall
 from netlab.core.events import Sink as Sink
@@ -42,7 +43,7 @@ class DatagramEngine(Engine):
         self.kernel_dropped = 0
         self.kernel_drops_reported = False
         self._drops: KernelDrops | None = None
-        self._conns: dict[Any, tuple[int, str]] = {}  # peer address -> (conn, "host:port")
+        self._conns: dict[Any, tuple[int, str, str]] = {}  # address -> (conn, "host:port", conversation)
         self._addresses: dict[int, Any] = {}  # conn -> peer address, for replies
         self._streams: dict[tuple[int, int], SequenceStats] = {}  # (conn, run) -> stats
         self._reported: dict[tuple[int, int], int] = {}
@@ -63,7 +64,7 @@ class DatagramEngine(Engine):
         return reports
 
     def _conns_by_id(self) -> dict[int, str]:
-        return {conn: peer for conn, peer in list(self._conns.values())}
+        return {conn: peer for conn, peer, _key in list(self._conns.values())}
 
     # ------------------------------------------------------------------ loop thread
     def _trace(self, call: str, result: str = "", conn: int = 0, peer: str = "") -> None:
@@ -77,10 +78,16 @@ class DatagramEngine(Engine):
         self.emit(Error(source=self.source, message=problem.message, hint=problem.hint))
 
     def _conn_of(self, address: Any) -> tuple[int, str]:
+        known = self._known(address)
+        return known[0], known[1]
+
+    def _known(self, address: Any) -> tuple[int, str, str]:
+        """conn, "host:port" and conversation key of a peer address, made on first sight."""
         known = self._conns.get(address)
         if known is None:
             conn = len(self._conns) + 1
-            known = (conn, format_address(address))
+            peer = format_address(address)
+            known = (conn, peer, udp_key(peer))
             self._conns[address] = known
             self._addresses[conn] = address
         return known
@@ -112,7 +119,7 @@ class DatagramEngine(Engine):
             for _ in range(READ_BATCH):
                 length, address = recv_into(self._buffer)
                 data = bytes(view[:length])
-                known = conns.get(address) or self._conn_of(address)
+                known = conns.get(address) or self._known(address)
                 count += 1
                 size += length
                 emit(
@@ -122,6 +129,7 @@ class DatagramEngine(Engine):
                         source=source,
                         conn=known[0],
                         peer=known[1],
+                        conversation=known[2],
                         direction=received,
                         data=data,
                     )
@@ -176,7 +184,17 @@ class DatagramEngine(Engine):
             return False
         self.messages_out += 1
         self.bytes_out += len(data)
-        self.emit(Data(source=self.source, conn=conn, peer=peer, direction=Direction.SENT, data=data))
+        key = udp_key(peer) if peer else ""
+        self.emit(
+            Data(
+                source=self.source,
+                conn=conn,
+                peer=peer,
+                conversation=key,
+                direction=Direction.SENT,
+                data=data,
+            )
+        )
         return True
 
     def _report(self) -> None:

@@ -67,7 +67,7 @@ def test_filters_by_text_peer_and_direction() -> None:
 def test_conversation_is_one_connections_payloads() -> None:
     store = LogStore()
     store.extend([data(b"a", conn=1), data(b"b", conn=2), data(b"c", Direction.SENT, conn=1)])
-    assert [e.data for e in conversation(store.rows, "server", 1)] == [b"a", b"c"]
+    assert [e.data for e in conversation(store.rows, "server #1")] == [b"a", b"c"]
 
 
 def test_exports_text_csv_and_jsonl() -> None:

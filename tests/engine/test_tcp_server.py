@@ -73,7 +73,7 @@ def test_chat_relays_to_every_other_client(recorder: Recorder) -> None:
     with running(start(recorder, mode=ServerMode.CHAT)):
         port = port_of(recorder)
         alice, bob, carol = (connect(port) for _ in range(3))
-        recorder.wait_for(lambda e: isinstance(e, Opened) and e.conn == 3)
+        recorder.wait_for(lambda e: len(recorder.of(Opened)) == 3)  # numbers never restart: count
         alice.sendall(b"hi all\n")
         alice_name = f"127.0.0.1:{alice.getsockname()[1]}"
         expected = f"[{alice_name}] hi all\n".encode()
@@ -100,8 +100,8 @@ def test_manual_mode_sends_what_you_type_to_one_or_all(recorder: Recorder) -> No
     with running(server):
         port = port_of(recorder)
         one, two = connect(port), connect(port)
-        recorder.wait_for(lambda e: isinstance(e, Opened) and e.conn == 2)
-        server.send(1, b"just you\n")
+        recorder.wait_for(lambda e: len(recorder.of(Opened)) == 2)  # numbers never restart: count
+        server.send(recorder.of(Opened)[0].conn, b"just you\n")
         assert recv_exactly(one, 9) == b"just you\n"
         server.send(None, b"everyone\n")
         assert recv_exactly(one, 9) == b"everyone\n"
@@ -170,12 +170,13 @@ def test_kick_and_disconnect_all_and_client_list(recorder: Recorder) -> None:
     with running(server):
         port = port_of(recorder)
         clients = [connect(port) for _ in range(3)]
-        recorder.wait_for(lambda e: isinstance(e, Opened) and e.conn == 3)
+        recorder.wait_for(lambda e: len(recorder.of(Opened)) == 3)  # numbers never restart: count
+        one, two, three = (e.conn for e in recorder.of(Opened))
         clients[0].sendall(b"abc")
         assert recv_exactly(clients[0], 3) == b"abc"
-        eventually(lambda: {c.conn: c.bytes_out for c in server.clients()} == {1: 3, 2: 0, 3: 0})
-        assert {c.conn: c.bytes_in for c in server.clients()} == {1: 3, 2: 0, 3: 0}
-        server.kick(2)
+        eventually(lambda: {c.conn: c.bytes_out for c in server.clients()} == {one: 3, two: 0, three: 0})
+        assert {c.conn: c.bytes_in for c in server.clients()} == {one: 3, two: 0, three: 0}
+        server.kick(two)
         assert recv_until_closed(clients[1]) == b""
         server.disconnect_all()
         assert recv_until_closed(clients[0]) == b""
@@ -183,7 +184,7 @@ def test_kick_and_disconnect_all_and_client_list(recorder: Recorder) -> None:
         recorder.wait_for(lambda e: isinstance(e, Closed) and "disconnected" in e.reason)
         eventually(lambda: server.clients() == [])
     reasons = {e.conn: e.reason for e in recorder.of(Closed)}
-    assert reasons[2] == "kicked by you"
+    assert reasons[two] == "kicked by you"
 
 
 def test_half_close_gets_the_rest_of_the_echo(recorder: Recorder) -> None:

@@ -105,7 +105,7 @@ def test_errors_reach_the_status_signal(qtbot: QtBot) -> None:
 def test_follow_stream_shows_one_conversation_in_red_and_blue(qtbot: QtBot) -> None:
     pane = make_pane(qtbot)
     pane.add_events(conversation_events())
-    dialog = FollowStreamDialog(pane.store, "server", 1, "server #1")
+    dialog = FollowStreamDialog(pane.store, "server #1", "server #1")
     qtbot.addWidget(dialog)
     text = dialog.text.toPlainText()
     assert "GET / HTTP/1.0" in text and "200 OK" in text and "你好" not in text

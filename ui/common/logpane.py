@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.core.codec import ENCODINGS, decode_marked, hexdump
+from netlab.core.conversations import key_of, name_of
 from netlab.core.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
 from netlab.core.logstore import (
     COLUMNS,
@@ -119,7 +120,7 @@ class LogModel(QAbstractTableModel):
         if column == 3:
             return "request" if isinstance(event, HttpExchange) else arrow(direction_of(event))
         if column == 4:  # each pane belongs to one engine, so its name would only repeat
-            return f"#{event.conn} {event.peer}".strip() if event.conn else event.peer
+            return name_of(event)
         if column == 5:
             count = byte_count(event)
             return "" if count is None else str(count)
@@ -455,10 +456,11 @@ class LogPane(QWidget):
             self.problem.emit("Select a row of the conversation to follow first")
             return
         event = self.model.rows[index.row()].event
-        if not event.conn:
+        key = key_of(event)
+        if not key:
             self.problem.emit("That row belongs to no connection: select a data row")
             return
-        dialog = FollowStreamDialog(self.store, event.source, event.conn, connection_label(event), self)
+        dialog = FollowStreamDialog(self.store, key, connection_label(event), self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.show()
 
@@ -514,14 +516,12 @@ def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
 class FollowStreamDialog(QDialog):
     """One connection's whole conversation, sent in red and received in blue, like Wireshark's."""
 
-    def __init__(
-        self, store: LogStore, source: str, conn: int, title: str, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, store: LogStore, key: str, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Follow stream — {title}")
         self.setObjectName("followStreamDialog")
         self.resize(760, 520)
-        self._store, self._source, self._conn = store, source, conn
+        self._store, self._key = store, key
         self.encoding = named(QComboBox(), "followEncoding", "Decode as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
@@ -545,7 +545,7 @@ class FollowStreamDialog(QDialog):
 
     @Slot()
     def render(self) -> None:
-        messages = conversation(self._store.rows, self._source, self._conn)
+        messages = conversation(self._store.rows, self._key)
         sent = sum(len(m.data) for m in messages if m.direction is Direction.SENT)
         received = sum(len(m.data) for m in messages if m.direction is Direction.RECEIVED)
         shown, budget = [], FOLLOW_LIMIT
