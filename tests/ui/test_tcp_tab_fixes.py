@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QScrollArea
 from pytestqt.qtbot import QtBot
 
 from netlab.core.autoreply import MatchKind
@@ -218,3 +219,31 @@ def test_settings_fold_away_while_running_so_send_stays_in_sight(qtbot: QtBot, w
     client.port.setValue(70000)
     qtbot.mouseClick(client.connect_button, Qt.MouseButton.LeftButton)
     assert client.settings.isVisible() and client.port.visibleRegion().isEmpty() is False  # the marked field
+
+
+def test_big_counters_never_widen_the_window(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728))
+    widest = window.minimumSizeHint().width()
+    busy = Counters(12_345, 10**9, 10**9, 10**12, 10**12, 10**11)  # a long flood with slow peers
+    for bar in (window.tcp.server.counters, window.tcp.client.counters):
+        bar.show_counters(busy)
+        assert "Dropped for slow peers" in bar.text()
+    assert window.minimumSizeHint().width() <= widest
+    assert window.size() == QSize(1366, 728)
+
+
+def test_a_long_field_error_wraps_and_keeps_the_fields_in_sight(qtbot: QtBot, window: MainWindow) -> None:
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.size() == QSize(1366, 728))
+    server = window.tcp.server
+    server.mode.setCurrentIndex(server.mode.findData("rules"))
+    server.add_rule(MatchKind.REGEX, "(unclosed" * 20, "x")  # one long word: no space to wrap at
+    qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+    assert "(unclosed" * 20 in server.form_error.text().replace("\u200b", "")  # all of it, to copy
+    scroll = server.splitter.widget(0)
+    assert isinstance(scroll, QScrollArea)
+    needed = scroll.widget().minimumSizeHint().width()
+    assert needed <= scroll.viewport().width(), "the form scrolls sideways: fields are off to the right"
+    for widget in (server.form_error, server.port, server.start_button):
+        qtbot.waitUntil(lambda w=widget: not w.visibleRegion().isEmpty())

@@ -47,6 +47,16 @@ def named(widget: W, object_name: str, accessible: str, tip: str = "") -> W:
     return widget
 
 
+def breakable(text: str, every: int = 20) -> str:
+    """Text a word-wrapping label can always wrap: a long word (a regex, a path, hex) gets a zero-width
+    space every `every` characters, so it wraps instead of widening the form past its panel."""
+    words = text.split(" ")
+    for i, word in enumerate(words):
+        if len(word) > every:
+            words[i] = "\u200b".join(word[j : j + every] for j in range(0, len(word), every))
+    return " ".join(words)
+
+
 def typed_text(edit: QPlainTextEdit) -> str:
     """The text exactly as typed. toPlainText() turns a no-break space into a space, which would
     change the bytes sent (c2 a0 -> 20); the raw text keeps it, with paragraph breaks as U+2029."""
@@ -271,7 +281,7 @@ class FieldMarks:
                 widget.setStyleSheet(INVALID_STYLE)
                 widget.setToolTip(str(problem))
                 self._marked.append(widget)
-        self.message.setText("\n".join(str(p) for p in problems))
+        self.message.setText(breakable("\n".join(str(p) for p in problems)))
         self.message.show()
 
 
@@ -313,6 +323,7 @@ class PayloadEditor(QWidget):
         send.activated.connect(self.submitted)
         self.error = QLabel()
         self.error.setStyleSheet("color: #c62828;")
+        self.error.setWordWrap(True)
         self.error.setObjectName(f"{prefix}PayloadError")
         self.error.hide()
 
@@ -363,7 +374,7 @@ class PayloadEditor(QWidget):
         return data
 
     def _show_error(self, text: str) -> None:
-        self.error.setText(text)
+        self.error.setText(breakable(text))
         self.error.setVisible(bool(text))
         self.text.setStyleSheet(INVALID_STYLE if text else "")
 
@@ -415,6 +426,7 @@ class CountersBar(QLabel):
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         named(self, object_name, "Traffic counters")
+        self.setWordWrap(True)  # a long flood's totals take a second line, not a wider form
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._last: tuple[float, Counters] | None = None

@@ -296,6 +296,7 @@ class ServerPanel(EnginePanel):
         self.stop_button.setEnabled(False)
         self.state = named(QLabel("Stopped"), "tcpServerState", "Server state")
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state.setWordWrap(True)  # "Not started: <why>" can be long; it must not widen the form
         self.form_error = QLabel()
         self.form_error.setObjectName("tcpServerFormError")
         self.marks = FieldMarks(
@@ -332,8 +333,8 @@ class ServerPanel(EnginePanel):
             "Server",
             [
                 hbox(self.fold, self.start_button, self.stop_button, self.state, stretch=self.state),
-                self.settings,
                 self.form_error,
+                self.settings,
                 self.clients,
                 hbox(self.kick_button, self.kick_all_button, None, self.target, self.send_button),
                 self.payload,
@@ -606,8 +607,8 @@ class ClientPanel(QWidget):
             "Clients",
             [
                 hbox(self.fold, self.connect_button, None),
-                self.settings,
                 self.form_error,
+                self.settings,
                 self.connections,
                 hbox(
                     self.half_close_button, self.close_button, None, self.send_file_button, self.send_button
