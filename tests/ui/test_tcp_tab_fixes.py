@@ -247,3 +247,17 @@ def test_a_long_field_error_wraps_and_keeps_the_fields_in_sight(qtbot: QtBot, wi
     assert needed <= scroll.viewport().width(), "the form scrolls sideways: fields are off to the right"
     for widget in (server.form_error, server.port, server.start_button):
         qtbot.waitUntil(lambda w=widget: not w.visibleRegion().isEmpty())
+
+
+def test_settings_are_read_only_while_the_server_runs(qtbot: QtBot, window: MainWindow) -> None:
+    server = window.tcp.server
+    server.mode.setCurrentIndex(server.mode.findData("rules"))
+    start_server(qtbot, server, "Auto-reply rules")
+    qtbot.mouseClick(server.fold, Qt.MouseButton.LeftButton)  # look at them anyway
+    assert server.settings.isVisible()
+    changeable = (server.port, server.host, server.mode, server.tls, server.rules_box.add_button)
+    assert not any(widget.isEnabled() for widget in changeable)  # they would not apply until a restart
+    qtbot.mouseClick(server.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: server.runner is None, timeout=WAIT_MS)
+    assert all(widget.isEnabled() for widget in changeable)
+    assert not server.cert_file.isEnabled()  # still follows the TLS box: no TLS, no files
