@@ -229,8 +229,14 @@ def test_big_counters_never_widen_the_window(qtbot: QtBot, window: MainWindow) -
     for bar in (window.tcp.server.counters, window.tcp.client.counters):
         bar.show_counters(busy)
         assert "Dropped for slow peers" in bar.text()
+    window.tcp.server.state.setText("Not started: " + "a long reason " * 20)
     assert window.minimumSizeHint().width() <= widest
     assert window.size() == QSize(1366, 728)
+    for panel in (window.tcp.server, window.tcp.client):  # nor push the form sideways in its panel
+        scroll = panel.splitter.widget(0)
+        assert isinstance(scroll, QScrollArea)
+        assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
+    assert window.tcp.server.counters.toolTip() == window.tcp.server.counters.text()  # all of it
 
 
 def test_a_long_field_error_wraps_and_keeps_the_fields_in_sight(qtbot: QtBot, window: MainWindow) -> None:

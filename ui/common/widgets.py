@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TypeVar
 
-from PySide6.QtCore import QRegularExpression, Qt, Signal, Slot
+from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QRegularExpressionValidator, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -420,13 +420,29 @@ class PayloadEditor(QWidget):
             self._show_error("")
 
 
-class CountersBar(QLabel):
+class OneLineLabel(QLabel):
+    """A one-line label that never widens its form: given less room than its text, it shows the start
+    and keeps the whole text in its tooltip. (A word-wrapped label would ask for the height of its text
+    wrapped narrow, which stretches a form with empty gaps.)"""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setToolTip(text)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.fontMetrics().averageCharWidth() * 8, super().minimumSizeHint().height())
+
+
+class CountersBar(OneLineLabel):
     """Connections, messages and bytes each way, and the current rates."""
 
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        named(self, object_name, "Traffic counters")
-        self.setWordWrap(True)  # a long flood's totals take a second line, not a wider form
+        super().__init__("", parent)
+        named(self, object_name, "Traffic counters")  # a long flood's totals never widen the form
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._last: tuple[float, Counters] | None = None
@@ -518,6 +534,7 @@ def controls_above_log(
             column.addLayout(part)
         else:
             column.addWidget(part)
+    column.addStretch(1)  # room to spare goes below the form, not between its rows
     # The form scrolls inside its half of the divider, so a small screen (or a long error under a
     # field) never makes the window grow: drag the divider up and the log gets the room.
     scroll = QScrollArea()

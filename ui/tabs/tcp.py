@@ -50,6 +50,7 @@ from ui.common.widgets import (
     CountersBar,
     FieldMarks,
     FoldButton,
+    OneLineLabel,
     PayloadEditor,
     PeriodicRow,
     controls_above_log,
@@ -294,9 +295,8 @@ class ServerPanel(EnginePanel):
         self.start_button = _button("Start", "tcpServerStart", "Start server")
         self.stop_button = _button("Stop", "tcpServerStop", "Stop server")
         self.stop_button.setEnabled(False)
-        self.state = named(QLabel("Stopped"), "tcpServerState", "Server state")
+        self.state = named(OneLineLabel("Stopped"), "tcpServerState", "Server state")
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.state.setWordWrap(True)  # "Not started: <why>" can be long; it must not widen the form
         self.form_error = QLabel()
         self.form_error.setObjectName("tcpServerFormError")
         self.marks = FieldMarks(
