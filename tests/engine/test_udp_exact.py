@@ -263,6 +263,8 @@ def test_minimum_delay_and_exact_jitter() -> None:
     report = stats.report()
     assert (report.min_delay_ms, report.max_delay_ms) == (1.0, 3.0)
     assert report.jitter_ms == 0.2421875  # RFC 3550: 2/16, then + (2 - 0.125)/16, in ms
+    stats.add(3, 0, 2_000_000)
+    assert stats.report().min_delay_ms == 1.0  # the smallest so far, not the latest
 
 
 def test_an_empty_stream_reports_zeros() -> None:
