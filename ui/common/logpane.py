@@ -6,7 +6,16 @@ import html
 import io
 from typing import IO, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QModelRoleDataSpan,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -53,6 +62,17 @@ ERROR_COLOUR = "#b3261e"
 DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
 FOLLOW_LIMIT = 4 * 1024 * 1024  # bytes of one conversation shown in Follow Stream
 
+COLUMN_COUNT = len(COLUMNS)
+CELL_CACHE_ROWS = 4096  # rows whose cell texts are kept: a few screens' worth
+
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_BACKGROUND = Qt.ItemDataRole.BackgroundRole
+_FONT = Qt.ItemDataRole.FontRole
+_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
+_PAINT_ROLES = frozenset((_DISPLAY, _FOREGROUND, _BACKGROUND, _FONT, _ALIGNMENT))
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
 SAVE_FORMATS = {"Text (*.txt)": write_text, "CSV (*.csv)": write_csv, "JSON Lines (*.jsonl)": write_jsonl}
 
 
@@ -73,6 +93,7 @@ class LogModel(QAbstractTableModel):
         self._back_brushes = {d: QBrush(QColor(c)) for d, c in BACK_COLOURS.items()}
         self._error_brush = QBrush(QColor(ERROR_COLOUR))
         self._mono = mono_font()
+        self._cache: dict[int, tuple[str, ...]] = {}  # seq -> cell texts
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -80,6 +101,18 @@ class LogModel(QAbstractTableModel):
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
+
+    def index(
+        self,
+        row: int,
+        column: int,
+        parent: QModelIndex | QPersistentModelIndex = QModelIndex(),  # noqa: B008
+    ) -> QModelIndex:
+        """Qt's own index() asks Python for rowCount() and columnCount() per cell: two GIL crossings
+        saved on every painted cell by answering here."""
+        if 0 <= row < len(self.rows) and 0 <= column < COLUMN_COUNT and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
@@ -89,42 +122,71 @@ class LogModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None
-        row = self.rows[index.row()]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return (
+                summary(self.rows[index.row()].event, self.filter.encoding, limit=400)
+                if index.column() == 6
+                else None
+            )
+        return self._role(index.row(), index.column(), role)
+
+    def multiData(self, index: QModelIndex | QPersistentModelIndex, span: QModelRoleDataSpan) -> None:
+        """Every role of one cell in one call: a painted cell crosses into Python once, not seven times.
+
+        Each crossing takes the GIL, and during a flood the engine thread holds it between socket
+        calls, so each one can wait; fewer crossings is what keeps repaints short (issue 8).
+        """
+        if not index.isValid():
+            return
+        position, column = index.row(), index.column()
+        for slot in span:
+            role = slot.role()
+            if role in _PAINT_ROLES:
+                slot.setData(self._role(position, column, role))
+
+    def _role(self, position: int, column: int, role: int) -> Any:
+        if role == _DISPLAY:
+            if column == 2:
+                return self._delta(position)
+            return self._cells(position)[column]
+        row = self.rows[position]
         event = row.event
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._cell(index.row(), row, column)
-        direction = direction_of(event)
-        if role == Qt.ItemDataRole.ForegroundRole:
+        if role == _FOREGROUND:
             failed = isinstance(event, Error) or (isinstance(event, HttpExchange) and event.status >= 400)
-            return self._error_brush if failed else self._text_brushes[direction]
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return self._back_brushes[direction]
-        if role == Qt.ItemDataRole.FontRole and column == 6 and isinstance(event, Data):
-            return self._mono
-        if role == Qt.ItemDataRole.TextAlignmentRole and column in (0, 5):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and column == 6:
-            return summary(event, self.filter.encoding, limit=400)
+            return self._error_brush if failed else self._text_brushes[direction_of(event)]
+        if role == _BACKGROUND:
+            return self._back_brushes[direction_of(event)]
+        if role == _FONT:
+            return self._mono if column == 6 and isinstance(event, Data) else None
+        if role == _ALIGNMENT:
+            return _RIGHT if column in (0, 5) else None
         return None
 
-    def _cell(self, position: int, row: Row, column: int) -> str:
-        event = row.event
-        if column == 0:
-            return str(row.seq + 1)
-        if column == 1:
-            return format_time(event.wall)
-        if column == 2:
-            previous = self.rows[position - 1].event if position else None
-            return format_delta(event.mono - previous.mono if previous else 0.0)
-        if column == 3:
-            return "request" if isinstance(event, HttpExchange) else arrow(direction_of(event))
-        if column == 4:  # each pane belongs to one engine, so its name would only repeat
-            return name_of(event)
-        if column == 5:
+    def _cells(self, position: int) -> tuple[str, ...]:
+        """A row's text, made once when first shown (not on every repaint), kept for the newest rows."""
+        row = self.rows[position]
+        cells = self._cache.get(row.seq)
+        if cells is None:
+            if len(self._cache) >= CELL_CACHE_ROWS:
+                self._cache.clear()
+            event = row.event
             count = byte_count(event)
-            return "" if count is None else str(count)
-        return summary(event, self.filter.encoding)
+            cells = (
+                str(row.seq + 1),
+                format_time(event.wall),
+                "",
+                "request" if isinstance(event, HttpExchange) else arrow(direction_of(event)),
+                name_of(event),  # each pane belongs to one engine, so its name would only repeat
+                "" if count is None else str(count),
+                summary(event, self.filter.encoding),
+            )
+            self._cache[row.seq] = cells
+        return cells
+
+    def _delta(self, position: int) -> str:
+        event = self.rows[position].event
+        previous = self.rows[position - 1].event if position else None
+        return format_delta(event.mono - previous.mono if previous else 0.0)
 
     # ------------------------------------------------------------------ feeding
     def add(self, added: list[Row]) -> None:
@@ -148,6 +210,7 @@ class LogModel(QAbstractTableModel):
 
     def rebuild(self) -> None:
         self.beginResetModel()
+        self._cache.clear()
         self.rows = Ring()
         if self.filter.is_empty:
             self.rows.extend(self.store.rows)
@@ -158,6 +221,7 @@ class LogModel(QAbstractTableModel):
     def set_filter(self, log_filter: LogFilter) -> None:
         only_encoding = log_filter.is_empty and self.filter.is_empty
         self.filter = log_filter
+        self._cache.clear()
         if only_encoding:
             self.dataChanged.emit(self.index(0, 6), self.index(max(0, len(self.rows) - 1), 6))
         else:
@@ -170,6 +234,7 @@ class LogModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
+        self._cache.clear()
         self.store.clear()
         self.rows = Ring()
         self.endResetModel()

@@ -1,0 +1,66 @@
+"""Painting the log: each visible cell crosses into Python once, with text made once per row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+import ui.common.logpane as logpane
+from netlab.core.codec import preview
+from netlab.core.events import Data, Direction
+from ui.common.logpane import LogModel, LogPane
+
+calls = {"data": 0, "multiData": 0, "summary": 0, "rowCount": 0}
+
+
+class CountingModel(LogModel):
+    def data(self, *args: Any) -> Any:
+        calls["data"] += 1
+        return super().data(*args)
+
+    def rowCount(self, *args: Any) -> int:
+        calls["rowCount"] += 1
+        return super().rowCount(*args)
+
+    def multiData(self, *args: Any) -> None:
+        calls["multiData"] += 1
+        super().multiData(*args)
+
+
+def test_a_repaint_asks_each_cell_once_and_formats_each_row_once(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pane = LogPane("paint")
+    qtbot.addWidget(pane)
+    pane.model = CountingModel(pane.store, pane)
+    pane.table.setModel(pane.model)
+    pane.resize(900, 500)
+    pane.show()
+    pane.add_events(
+        [Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=bytes(range(256))) for _ in range(50)]
+    )
+    qtbot.waitExposed(pane)
+    real_summary = logpane.summary
+
+    def counting_summary(*args: Any, **kw: Any) -> str:
+        calls["summary"] += 1
+        return real_summary(*args, **kw)
+
+    monkeypatch.setattr(logpane, "summary", counting_summary)
+    calls.update(data=0, multiData=0, summary=0, rowCount=0)
+    for _ in range(3):
+        pane.table.viewport().grab()
+    visible = pane.table.rowAt(pane.table.viewport().height() - 1) - pane.table.rowAt(0) + 1
+    assert visible > 5
+    assert calls["data"] == 0  # every role of a painted cell came through multiData
+    assert calls["multiData"] >= visible * 7
+    assert calls["rowCount"] < visible  # not asked again for every cell's index
+    assert calls["summary"] <= visible  # made once per row, not once per repaint
+    model = pane.model
+    assert model.data(model.index(0, 6)) == preview(bytes(range(256)))
+
+
+def test_preview_escapes_every_control_character() -> None:
+    assert preview(b"a\r\n\t\x00\x01\x1f\x7f\xff") == "a\\r\\n\\t\\0\\x01\\x1f\\x7f\\xff"
