@@ -38,6 +38,11 @@ def format_time(wall: float) -> str:
     return f"{_whole_second(int(wall))}.{int(wall * 1000) % 1000:03d}"
 
 
+def format_clock(wall: float) -> str:
+    """08:47:31.123 in local time: the log's Time column (the date is in exports and the tooltip)."""
+    return format_time(wall)[11:]
+
+
 @functools.lru_cache(maxsize=1024)
 def _whole_second(second: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))

@@ -52,7 +52,15 @@ from netlab.core.logstore import (
     write_jsonl,
     write_text,
 )
-from netlab.core.present import arrow, byte_count, connection_label, format_delta, format_time, summary
+from netlab.core.present import (
+    arrow,
+    byte_count,
+    connection_label,
+    format_clock,
+    format_delta,
+    format_time,
+    summary,
+)
 from ui.common.widgets import named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
@@ -63,6 +71,7 @@ DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
 FOLLOW_LIMIT = 4 * 1024 * 1024  # bytes of one conversation shown in Follow Stream
 
 COLUMN_COUNT = len(COLUMNS)
+PEER_CHOICES = 50  # peers offered in the filter list: the most recent ones
 CELL_CACHE_ROWS = 4096  # rows whose cell texts are kept: a few screens' worth
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -122,6 +131,8 @@ class LogModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
             return None
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() == 1:
+            return format_time(self.rows[index.row()].event.wall)
         if role == Qt.ItemDataRole.ToolTipRole:
             return (
                 summary(self.rows[index.row()].event, self.filter.encoding, limit=400)
@@ -173,7 +184,7 @@ class LogModel(QAbstractTableModel):
             count = byte_count(event)
             cells = (
                 str(row.seq + 1),
-                format_time(event.wall),
+                format_clock(event.wall),
                 "",
                 "request" if isinstance(event, HttpExchange) else arrow(direction_of(event)),
                 name_of(event),  # each pane belongs to one engine, so its name would only repeat
@@ -261,7 +272,7 @@ class LogPane(QWidget):
         self.store = store if store is not None else LogStore(max_bytes=128 * 1024 * 1024)
         self.model = LogModel(self.store, self)
         self._stream_file: IO[str] | None = None
-        self._peers: set[str] = set()
+        self._peers: dict[str, None] = {}  # oldest first, at most PEER_CHOICES
         self.bridge_dropped = 0
 
         self.filter_text = named(QLineEdit(), f"{prefix}LogFilter", "Filter log by text")
@@ -280,7 +291,15 @@ class LogPane(QWidget):
         self.encoding = named(QComboBox(), f"{prefix}LogEncoding", "Decode data as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
-        self.calls = named(QCheckBox("Socket calls"), f"{prefix}LogCalls", "Show socket-call rows")
+        # A view filter, not the panel's "Show socket calls" (which decides whether calls are
+        # recorded at all): its own words and tip, so the two are not mistaken for each other.
+        self.calls = named(
+            QCheckBox("Call rows in view"),
+            f"{prefix}LogCalls",
+            "Filter: show socket-call rows",
+            "View filter: show or hide the socket-call rows already in this log. "
+            "Whether calls are recorded at all is the panel's 'Show socket calls'.",
+        )
         self.calls.setChecked(True)
         self.calls.setVisible(socket_calls)
         self.pause = named(
@@ -325,11 +344,12 @@ class LogPane(QWidget):
         vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         vertical.setDefaultSectionSize(self.fontMetrics().height() + 4)
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
+        header.setStretchLastSection(True)  # Data takes whatever width is left
+        header.setMinimumSectionSize(24)
         metrics = self.table.fontMetrics()
         samples = (
             "99999",
-            "2026-11-21 23:59:59.999",
+            "23:59:59.999",
             "+0.000000",
             "← received",
             "#99 127.0.0.1:65535",
@@ -405,14 +425,24 @@ class LogPane(QWidget):
         for event in events:
             # UDP has no Opened event: a peer joins the filter list with its first datagram.
             if isinstance(event, (Opened, Data)) and event.peer and event.peer not in peers:
-                peers.add(event.peer)
-                self.peer.addItem(event.peer, event.peer)
+                self._add_peer(event.peer)
             elif isinstance(event, Error):
                 self.problem.emit(f"{event.message}: {event.hint}" if event.hint else event.message)
         self.model.add(added)
         if self.autoscroll.isChecked() and not self.model.paused:
             self.table.scrollToBottom()
         self._update_status()
+
+    def _add_peer(self, peer: str) -> None:
+        """A new peer joins the filter list; past PEER_CHOICES the oldest one not chosen leaves it
+        (a client's every connection has a new port, so the list would otherwise grow forever)."""
+        self._peers[peer] = None
+        self.peer.addItem(peer, peer)
+        chosen = self.peer.currentData()
+        for old in list(self._peers)[: max(0, len(self._peers) - PEER_CHOICES)]:
+            if old != chosen:
+                del self._peers[old]
+                self.peer.removeItem(self.peer.findData(old))
 
     def note_bridge_drops(self, dropped: int) -> None:
         self.bridge_dropped = dropped
@@ -453,6 +483,13 @@ class LogPane(QWidget):
 
     @Slot()
     def clear(self) -> None:
+        self.peer.blockSignals(True)  # one rebuild below, not one per removed peer
+        self.peer.setCurrentIndex(0)
+        while self.peer.count() > 1:
+            self.peer.removeItem(1)
+        self.peer.blockSignals(False)
+        self._peers.clear()
+        self.model.set_filter(self.current_filter())
         self.model.clear()
         self.bridge_dropped = 0
         self.hex_view.clear()
