@@ -6,9 +6,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 
 from netlab.core.events import Data, Direction, Opened
-from ui.common.logpane import LogPane
-
-PEER_CHOICES = 50
+from ui.common.logpane import PEER_CHOICES, LogPane
 from ui.main_window import MainWindow
 
 
