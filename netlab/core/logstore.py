@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Generic, TypeVar
@@ -56,7 +57,7 @@ class Ring(Generic[T]):
         self._start = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # no __dict__: a million rows would spend ~290 MB on dicts alone
 class Row:
     """An event with its place in the log: seq never repeats, even after rows are dropped."""
 
@@ -64,14 +65,28 @@ class Row:
     event: Event
 
 
+def _row_cost() -> int:
+    """Bytes a row costs beyond its payload: the row, its event, their numbers, the list slots of the
+    store and of one view. Counted against max_bytes, so the bound means what it says."""
+    event = Data(direction=Direction.SENT, data=b"")
+    numbers = 2 * sys.getsizeof(0.0) + sys.getsizeof(2**40)  # wall, mono, seq
+    return sys.getsizeof(Row(0, event)) + sys.getsizeof(event) - sys.getsizeof(b"") + numbers + 2 * 8
+
+
+ROW_COST = _row_cost()
+
+
 class LogStore:
-    """Keeps the newest rows within max_rows and max_bytes of payload, counting what it drops."""
+    """Keeps the newest rows within max_rows and max_bytes, counting what it drops.
+
+    max_bytes counts each row's payload plus ROW_COST, what the row itself takes in memory.
+    """
 
     def __init__(self, max_rows: int = 1_000_000, max_bytes: int = 256 * 1024 * 1024) -> None:
         self.max_rows = max_rows
         self.max_bytes = max_bytes
         self.rows: Ring[Row] = Ring()
-        self.payload_bytes = 0
+        self.payload_bytes = 0  # payloads plus ROW_COST per row: what max_bytes bounds
         self.dropped = 0
         self._next_seq = 0
 
@@ -88,8 +103,7 @@ class LogStore:
         for event in events:
             added.append(Row(self._next_seq, event))
             self._next_seq += 1
-            if isinstance(event, Data):
-                self.payload_bytes += len(event.data)
+            self.payload_bytes += ROW_COST + (len(event.data) if isinstance(event, Data) else 0)
         self.rows.extend(added)
         self._trim()
         kept = min(len(added), len(self.rows))
@@ -101,8 +115,7 @@ class LogStore:
         count = 0
         while count < len(self.rows) and (count < over_rows or bytes_left > self.max_bytes):
             event = self.rows[count].event
-            if isinstance(event, Data):
-                bytes_left -= len(event.data)
+            bytes_left -= ROW_COST + (len(event.data) if isinstance(event, Data) else 0)
             count += 1
         if count:
             self._drop(count)
@@ -110,8 +123,7 @@ class LogStore:
     def _drop(self, count: int) -> None:
         for i in range(count):
             event = self.rows[i].event
-            if isinstance(event, Data):
-                self.payload_bytes -= len(event.data)
+            self.payload_bytes -= ROW_COST + (len(event.data) if isinstance(event, Data) else 0)
         self.rows.drop_front(count)
         self.dropped += count
 

@@ -8,7 +8,16 @@ import json
 import sys
 
 from netlab.core.events import Data, Direction, Info, SocketCall
-from netlab.core.logstore import LogFilter, LogStore, Ring, conversation, write_csv, write_jsonl, write_text
+from netlab.core.logstore import (
+    ROW_COST,
+    LogFilter,
+    LogStore,
+    Ring,
+    conversation,
+    write_csv,
+    write_jsonl,
+    write_text,
+)
 
 
 def data(text: bytes, direction: Direction = Direction.RECEIVED, conn: int = 1, peer: str = "p:1") -> Data:
@@ -41,7 +50,16 @@ def test_store_honours_the_byte_budget() -> None:
     store = LogStore(max_bytes=10_000)
     store.extend(data(bytes(1000)) for _ in range(50))
     assert store.payload_bytes <= 10_000
-    assert len(store) == 10 and store.dropped == 40
+    kept = 10_000 // (1000 + ROW_COST)
+    assert len(store) == kept and store.dropped == 50 - kept
+
+
+def test_rows_count_in_the_byte_budget_and_carry_no_dict() -> None:
+    store = LogStore(max_bytes=100 * ROW_COST)
+    store.extend(Info(text="x") for _ in range(1000))  # no payload at all: still bounded
+    assert len(store) == 100 and store.dropped == 900
+    assert not hasattr(store.rows[0], "__dict__")
+    assert 100 < ROW_COST < 400  # a row, its event, two times and a seq: a few hundred bytes
 
 
 def test_a_batch_larger_than_the_store_returns_only_what_was_kept() -> None:
