@@ -107,10 +107,11 @@ def test_follow_stream_shows_one_conversation_in_red_and_blue(qtbot: QtBot) -> N
     pane.add_events(conversation_events())
     dialog = FollowStreamDialog(pane.store, "server #1", "server #1")
     qtbot.addWidget(dialog)
-    text = dialog.text.toPlainText()
+    text = dialog.shown_text()
     assert "GET / HTTP/1.0" in text and "200 OK" in text and "你好" not in text
-    html = dialog.text.toHtml()
-    assert "#9b1c1c" in html and "#1a3a9b" in html
+    model = dialog.model
+    colours = {model.data(model.index(i), Qt.ItemDataRole.ForegroundRole).color().name() for i in range(2)}
+    assert colours == {"#9b1c1c", "#1a3a9b"}
     assert "sent 17 bytes" in dialog.summary.text() and "received 18 bytes" in dialog.summary.text()
     pane.table.selectRow(1)
     pane.follow_selected()

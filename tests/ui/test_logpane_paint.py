@@ -64,3 +64,29 @@ def test_a_repaint_asks_each_cell_once_and_formats_each_row_once(
 
 def test_preview_escapes_every_control_character() -> None:
     assert preview(b"a\r\n\t\x00\x01\x1f\x7f\xff") == "a\\r\\n\\t\\0\\x01\\x1f\\x7f\\xff"
+
+
+def test_a_filter_over_many_rows_goes_in_chunks_and_misses_nothing(qtbot: QtBot) -> None:
+    pane = LogPane("chunks")
+    qtbot.addWidget(pane)
+    total = 3 * logpane.REBUILD_CHUNK
+    pane.add_events(
+        [
+            Data(
+                conn=1,
+                peer="x:1",
+                direction=Direction.SENT,
+                data=b"needle %d" % i if i % 100 == 0 else b"hay",
+            )
+            for i in range(total)
+        ]
+    )
+    with qtbot.waitSignal(pane.model.rebuilt, timeout=10_000):
+        pane.filter_text.setText("needle")
+        pane._apply_filter()
+        assert pane.model.scanning  # the first turn did one chunk and gave the event loop back
+        assert len(pane.model.rows) <= logpane.REBUILD_CHUNK // 100
+        pane.add_events([Data(conn=1, peer="x:1", direction=Direction.SENT, data=b"needle late")])
+    shown = [r.event.data for r in pane.model.rows]  # type: ignore[attr-defined]
+    assert shown == [b"needle %d" % i for i in range(0, total, 100)] + [b"needle late"]
+    assert "shown" in pane.status.text() and f"{len(shown):,} shown" in pane.status.text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -16,6 +17,7 @@ E = TypeVar("E", bound=Engine)
 
 BATCH_INTERVAL_MS = 33
 MAX_PENDING_EVENTS = 200_000
+MAX_BATCH_EVENTS = 5_000  # per hand-over: one batch's rows are added and painted in a few ms
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
 GC_INTERVAL_MS = 500
@@ -82,7 +84,7 @@ class EngineRunner(QObject, Generic[E]):
         super().__init__(parent)
         collect_garbage_on_the_gui_thread()
         self._lock = threading.Lock()
-        self._pending: list[Event] = []
+        self._pending: deque[Event] = deque()
         self._pending_bytes = 0
         self.dropped = 0
         self.engine: E = make_engine(self._sink)
@@ -126,11 +128,18 @@ class EngineRunner(QObject, Generic[E]):
 
     @Slot()
     def _deliver(self) -> None:
+        """Hand over what is pending, at most MAX_BATCH_EVENTS at a time: the rest follows as soon
+        as the event loop has run once (timers, repaints), so no single batch stalls the window."""
         with self._lock:
-            batch, self._pending = self._pending, []
-            self._pending_bytes = 0
+            pending = self._pending
+            count = min(len(pending), MAX_BATCH_EVENTS)
+            batch = [pending.popleft() for _ in range(count)]
+            self._pending_bytes -= sum(len(e.data) for e in batch if isinstance(e, Data))
+            more = bool(pending)
         if batch:
             self.events_arrived.emit(batch)
+        if more and self._timer.isActive():
+            QTimer.singleShot(0, self, self._deliver)
 
     @Slot()
     def _on_thread_finished(self) -> None:
@@ -138,5 +147,6 @@ class EngineRunner(QObject, Generic[E]):
             return
         RUNNING.discard(self)  # type: ignore[arg-type]
         self._timer.stop()
-        self._deliver()
+        while self._pending:  # the engine has ended: everything it said, now
+            self._deliver()
         self.finished.emit()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import io
+from dataclasses import dataclass
 from typing import IO, Any
 
 from PySide6.QtCore import (
+    QAbstractListModel,
     QAbstractTableModel,
     QModelIndex,
     QModelRoleDataSpan,
@@ -21,11 +23,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListView,
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
@@ -38,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from netlab.core.codec import ENCODINGS, decode_marked, hexdump
+from netlab.core.codec import ENCODINGS, decode_lossless, decode_marked, hexdump
 from netlab.core.conversations import key_of, name_of
 from netlab.core.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
 from netlab.core.logstore import (
@@ -68,10 +72,10 @@ TEXT_COLOURS = {Direction.SENT: "#9b1c1c", Direction.RECEIVED: "#1a3a9b", Direct
 BACK_COLOURS = {Direction.SENT: "#fbeded", Direction.RECEIVED: "#ededfb", Direction.SYSTEM: "#ffffff"}
 ERROR_COLOUR = "#b3261e"
 DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
-FOLLOW_LIMIT = 4 * 1024 * 1024  # bytes of one conversation shown in Follow Stream
 
 COLUMN_COUNT = len(COLUMNS)
 PEER_CHOICES = 50  # peers offered in the filter list: the most recent ones
+REBUILD_CHUNK = 20_000  # rows a rebuild filters per turn of the event loop: a few tens of ms
 CELL_CACHE_ROWS = 4096  # rows whose cell texts are kept: a few screens' worth
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -90,7 +94,13 @@ def mono_font() -> QFont:
 
 
 class LogModel(QAbstractTableModel):
-    """The rows the view shows: the store's rows that pass the filter, formatted only when asked for."""
+    """The rows the view shows: the store's rows that pass the filter, formatted only when asked for.
+
+    Signals:
+        rebuilt(): a rebuild (new filter, resume) has gone through the whole store.
+    """
+
+    rebuilt = Signal()
 
     def __init__(self, store: LogStore, parent: Any = None) -> None:
         super().__init__(parent)
@@ -103,6 +113,8 @@ class LogModel(QAbstractTableModel):
         self._error_brush = QBrush(QColor(ERROR_COLOUR))
         self._mono = mono_font()
         self._cache: dict[int, tuple[str, ...]] = {}  # seq -> cell texts
+        self._scan: int | None = None  # next store seq a rebuild looks at, while one is going
+        self._generation = 0  # which rebuild a scheduled chunk belongs to
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -212,6 +224,8 @@ class LogModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), 0, gone - 1)
             self.rows.drop_front(gone)
             self.endRemoveRows()
+        if self._scan is not None:
+            return  # a rebuild is still going through the store: it will reach these rows too
         matching = added if self.filter.is_empty else [r for r in added if self.filter.matches(r.event)]
         if matching:
             start = len(self.rows)
@@ -220,21 +234,52 @@ class LogModel(QAbstractTableModel):
             self.endInsertRows()
 
     def rebuild(self) -> None:
+        """Start over from the store, REBUILD_CHUNK rows at a time: a million rows are filtered
+        over several turns of the event loop, so the window keeps answering (rebuilt() at the end)."""
         self.beginResetModel()
         self._cache.clear()
         self.rows = Ring()
-        if self.filter.is_empty:
-            self.rows.extend(self.store.rows)
-        else:
-            self.rows.extend(r for r in self.store.rows if self.filter.matches(r.event))
+        self._scan = self.store.first_seq
+        self._generation += 1
         self.endResetModel()
+        self._continue_scan(self._generation)
+
+    def _continue_scan(self, generation: int) -> None:
+        if generation != self._generation or self._scan is None:
+            return  # a newer rebuild (or a clear) took over
+        store = self.store
+        base = store.first_seq
+        start = max(self._scan, base)
+        end = base + len(store)
+        stop = min(end, start + REBUILD_CHUNK)
+        rows = store.rows
+        chunk = [rows[i - base] for i in range(start, stop)]
+        if not self.filter.is_empty:
+            matches = self.filter.matches
+            chunk = [row for row in chunk if matches(row.event)]
+        if chunk:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(chunk) - 1)
+            self.rows.extend(chunk)
+            self.endInsertRows()
+        if stop < end:
+            self._scan = stop
+            QTimer.singleShot(0, self, lambda: self._continue_scan(generation))
+        else:
+            self._scan = None
+            self.rebuilt.emit()
+
+    @property
+    def scanning(self) -> bool:
+        return self._scan is not None
 
     def set_filter(self, log_filter: LogFilter) -> None:
         only_encoding = log_filter.is_empty and self.filter.is_empty
         self.filter = log_filter
         self._cache.clear()
         if only_encoding:
-            self.dataChanged.emit(self.index(0, 6), self.index(max(0, len(self.rows) - 1), 6))
+            if self.rows:
+                self.dataChanged.emit(self.index(0, 6), self.index(len(self.rows) - 1, 6))
         else:
             self.rebuild()
 
@@ -246,6 +291,8 @@ class LogModel(QAbstractTableModel):
     def clear(self) -> None:
         self.beginResetModel()
         self._cache.clear()
+        self._scan = None
+        self._generation += 1
         self.store.clear()
         self.rows = Ring()
         self.endResetModel()
@@ -411,6 +458,11 @@ class LogPane(QWidget):
         self.stream_button.toggled.connect(self._on_stream_toggled)
         self.follow_button.clicked.connect(self.follow_selected)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_row_changed)
+        self.model.rebuilt.connect(self._update_status)
+        # Open Follow stream windows re-read the store twice a second (not per batch: a flood
+        # would re-render them 30 times a second); the slot connections end with each dialog.
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(500)
         self._update_status()
 
     # ------------------------------------------------------------------ feeding
@@ -562,8 +614,12 @@ class LogPane(QWidget):
         if not key:
             self.problem.emit("That row belongs to no connection: select a data row")
             return
-        dialog = FollowStreamDialog(self.store, key, connection_label(event), self)
+        dialog = FollowStreamDialog(
+            self.store, key, connection_label(event), self, self.model.filter.encoding
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._follow_timer.timeout.connect(dialog.render)  # live: it grows with the conversation
+        self._follow_timer.start()
         dialog.show()
 
     # ------------------------------------------------------------------ detail pane
@@ -615,10 +671,105 @@ def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
     return f'<pre style="color:{colour};white-space:pre-wrap;margin:0">{body}</pre>'
 
 
-class FollowStreamDialog(QDialog):
-    """One connection's whole conversation, sent in red and received in blue, like Wireshark's."""
+@dataclass(slots=True)
+class Segment:
+    """A run of one direction's payloads, joined as one piece, as Wireshark's Follow TCP Stream shows."""
 
-    def __init__(self, store: LogStore, key: str, title: str, parent: QWidget | None = None) -> None:
+    direction: Direction
+    data: bytes
+
+
+def segments(messages: list[Data]) -> list[Segment]:
+    """Consecutive payloads of one direction joined: the conversation as the two sides wrote it."""
+    runs: list[tuple[Direction, list[bytes]]] = []
+    for message in messages:
+        if runs and runs[-1][0] is message.direction:
+            runs[-1][1].append(message.data)
+        else:
+            runs.append((message.direction, [message.data]))
+    return [Segment(direction, b"".join(pieces)) for direction, pieces in runs]
+
+
+PIECE_BYTES = 2048  # a long segment shows as pieces this long (a multiple of 16, for the hex dump)
+
+FOLLOW_VIEWS = {
+    "ASCII": lambda data, encoding: decode_lossless(data, encoding),
+    "Hex dump": lambda data, _encoding: hexdump(data),
+    "Raw": lambda data, _encoding: data.hex(),
+}
+
+
+class SegmentModel(QAbstractListModel):
+    """A conversation's segments, cut into pieces of at most PIECE_BYTES, each rendered only when
+    the view shows it: a 100,000-row conversation opens at once, however long it is."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.segments: list[Segment] = []
+        self.pieces: list[tuple[int, int, int]] = []  # (segment, start, end)
+        self.view = "ASCII"
+        self.encoding = "utf-8"
+        self._brushes = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
+        self._mono = mono_font()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.pieces)
+
+    def text(self, row: int) -> str:
+        number, start, end = self.pieces[row]
+        piece = self.segments[number].data[start:end]
+        if self.view == "Hex dump" and start:  # offsets count from the segment's first byte
+            return "\n".join(
+                f"{int(line[:8], 16) + start:08x}{line[8:]}" for line in hexdump(piece).split("\n")
+            )
+        return str(FOLLOW_VIEWS[self.view](piece, self.encoding)).rstrip("\n")
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.text(index.row())
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._brushes[self.segments[self.pieces[index.row()][0]].direction]
+        if role == Qt.ItemDataRole.FontRole:
+            return self._mono
+        return None
+
+    def show(self, found: list[Segment], view: str, encoding: str) -> None:
+        """New segments or a new way to show them; a conversation that only grew just grows."""
+        pieces = [
+            (number, start, min(start + PIECE_BYTES, len(segment.data)))
+            for number, segment in enumerate(found)
+            for start in range(0, max(1, len(segment.data)), PIECE_BYTES)
+        ]
+        old = self.pieces
+        kept = len(old) - 1  # the last piece may have grown
+        if view == self.view and encoding == self.encoding and kept >= 0 and pieces[:kept] == old[:kept]:
+            self.segments = found
+            if len(pieces) >= len(old):
+                self.pieces = pieces
+                self.dataChanged.emit(self.index(kept), self.index(kept))
+                if len(pieces) > len(old):
+                    self.beginInsertRows(QModelIndex(), len(old), len(pieces) - 1)
+                    self.endInsertRows()
+                return
+        self.beginResetModel()
+        self.segments, self.pieces, self.view, self.encoding = found, pieces, view, encoding
+        self.endResetModel()
+
+
+class FollowStreamDialog(QDialog):
+    """One conversation, sent in red and received in blue, like Wireshark's Follow TCP Stream:
+    segments joined, ASCII / hex dump / raw views, Find, live while the conversation goes on."""
+
+    def __init__(
+        self,
+        store: LogStore,
+        key: str,
+        title: str,
+        parent: QWidget | None = None,
+        encoding: str = "utf-8",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Follow stream — {title}")
         self.setObjectName("followStreamDialog")
@@ -627,37 +778,84 @@ class FollowStreamDialog(QDialog):
         self.encoding = named(QComboBox(), "followEncoding", "Decode as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
-        self.text = named(QTextEdit(), "followText", "Conversation")
-        self.text.setReadOnly(True)
-        self.text.setFont(mono_font())
+        at = self.encoding.findData(encoding)
+        self.encoding.setCurrentIndex(max(0, at))  # the pane's encoding, not always UTF-8
+        self.view_as = named(QComboBox(), "followView", "Show as")
+        self.view_as.addItems(list(FOLLOW_VIEWS))
+        self.model = SegmentModel(self)
+        self.text = named(QListView(), "followText", "Conversation")
+        self.text.setModel(self.model)
+        self.text.setWordWrap(True)
+        self.text.setUniformItemSizes(False)
+        self.text.setLayoutMode(QListView.LayoutMode.Batched)  # long conversations lay out in steps
+        self.text.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.summary = named(QLabel(), "followSummary", "Conversation totals")
-        refresh = named(QPushButton("Refresh"), "followRefresh", "Refresh the conversation")
+        self.find_text = named(QLineEdit(), "followFind", "Find in the conversation")
+        self.find_text.setPlaceholderText("Find…")
+        find_next = named(QPushButton("Find next"), "followFindNext", "Find the next match")
+        self.found = named(QLabel(), "followFound", "Find result")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.setObjectName("followButtons")
+        buttons.rejected.connect(self.close)
         bar = QHBoxLayout()
+        bar.addWidget(QLabel("Show as:"))
+        bar.addWidget(self.view_as)
         bar.addWidget(QLabel("Decode as:"))
         bar.addWidget(self.encoding)
-        bar.addWidget(refresh)
         bar.addStretch(1)
         bar.addWidget(self.summary)
+        finder = QHBoxLayout()
+        finder.addWidget(self.find_text, 1)
+        finder.addWidget(find_next)
+        finder.addWidget(self.found)
         layout = QVBoxLayout(self)
         layout.addLayout(bar)
-        layout.addWidget(self.text)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(finder)
+        layout.addWidget(buttons)
         self.encoding.currentIndexChanged.connect(self.render)
-        refresh.clicked.connect(self.render)
+        self.view_as.currentIndexChanged.connect(self.render)
+        find_next.clicked.connect(self.find_next)
+        self.find_text.returnPressed.connect(self.find_next)
         self.render()
 
     @Slot()
     def render(self) -> None:
+        """(Re)read the conversation from the store; the pane calls this as new rows arrive."""
         messages = conversation(self._store.rows, self._key)
         sent = sum(len(m.data) for m in messages if m.direction is Direction.SENT)
         received = sum(len(m.data) for m in messages if m.direction is Direction.RECEIVED)
-        shown, budget = [], FOLLOW_LIMIT
-        for message in reversed(messages):
-            if budget <= 0:
-                break
-            shown.append(message)
-            budget -= len(message.data)
-        encoding = str(self.encoding.currentData())
-        parts = [marked_html(m.data, encoding, TEXT_COLOURS[m.direction]) for m in reversed(shown)]
-        self.text.setHtml("".join(parts))
-        note = "" if len(shown) == len(messages) else f" (last {len(shown):,} messages shown)"
-        self.summary.setText(f"sent {sent:,} bytes (red) · received {received:,} bytes (blue){note}")
+        self.model.show(segments(messages), self.view_as.currentText(), str(self.encoding.currentData()))
+        self.summary.setText(
+            f"sent {sent:,} bytes (red) · received {received:,} bytes (blue) · "
+            f"{len(self.model.segments):,} segments"
+        )
+
+    def shown_text(self) -> str:
+        """Everything the view shows, one segment after another."""
+        model = self.model
+        texts = [model.text(row) for row in range(len(model.pieces))]
+        out = texts[:1]
+        for row in range(1, len(texts)):  # pieces of one segment continue; a new segment starts a line
+            same = model.pieces[row][0] == model.pieces[row - 1][0] and model.view == "ASCII"
+            out.append(texts[row] if same else "\n" + texts[row])
+        return "".join(out)
+
+    @Slot()
+    def find_next(self) -> None:
+        needle = self.find_text.text().lower()
+        if not needle:
+            return
+        count = len(self.model.pieces)
+        start = self.text.currentIndex().row() + 1 if self.text.currentIndex().isValid() else 0
+        for step in range(count):
+            row = (start + step) % count
+            if needle in self.model.text(row).lower():
+                index = self.model.index(row)
+                self.text.setCurrentIndex(index)
+                self.text.scrollTo(index)
+                self.found.setText(
+                    f"segment {self.model.pieces[row][0] + 1:,} of {len(self.model.segments):,}"
+                )
+                return
+        self.found.setText("not found")
