@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import functools
 import json
+import queue
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Generic, TypeVar
@@ -246,3 +248,53 @@ def write_jsonl(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> i
         out.write(json.dumps(jsonl_record(row, encoding), ensure_ascii=False) + "\n")
         count += 1
     return count
+
+
+class StreamWriter:
+    """Appends every event it is given to a JSON Lines file, on its own thread.
+
+    put() is cheap and safe from any thread (an engine's, before any drop decision), so the file
+    gets every event even when the log pane keeps only the newest. "seq" in the file counts the
+    file's own lines. The queue is unbounded: a disk slower than the traffic costs memory, never
+    an event.
+    """
+
+    def __init__(self, path: str, encoding: str = "utf-8") -> None:
+        self._out = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open until close()
+        self.encoding = encoding
+        self.written = 0
+        self._queue: queue.SimpleQueue[Event | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write_all, name="netlab-stream-file", daemon=True)
+        self._thread.start()
+
+    def put(self, event: Event) -> None:
+        self._queue.put(event)
+
+    def close(self) -> None:
+        """Write what is queued, then close the file."""
+        self._queue.put(None)
+        self._thread.join()
+
+    def _write_all(self) -> None:
+        out, get = self._out, self._queue.get
+        try:
+            while (event := get()) is not None:
+                lines = [event]
+                while not self._queue.empty() and len(lines) < 10_000:
+                    more = get()
+                    if more is None:
+                        self._write(lines)
+                        return
+                    lines.append(more)
+                self._write(lines)
+        finally:
+            out.close()
+
+    def _write(self, events: list[Event]) -> None:
+        first = self.written
+        self._out.writelines(
+            json.dumps(jsonl_record(Row(first + i, event), self.encoding), ensure_ascii=False) + "\n"
+            for i, event in enumerate(events)
+        )
+        self._out.flush()
+        self.written += len(events)

@@ -87,6 +87,7 @@ class EngineRunner(QObject, Generic[E]):
         self._pending: deque[Event] = deque()
         self._pending_bytes = 0
         self.dropped = 0
+        self._taps: list[Callable[[Event], None]] = []
         self.engine: E = make_engine(self._sink)
         self._thread = _EngineThread(self.engine, self)
         self._thread.finished.connect(self._on_thread_finished)
@@ -94,8 +95,14 @@ class EngineRunner(QObject, Generic[E]):
         self._timer.setInterval(BATCH_INTERVAL_MS)
         self._timer.timeout.connect(self._deliver)
 
+    def add_tap(self, tap: Callable[[Event], None]) -> None:
+        """tap(event) sees every event on the engine's thread, before any is dropped (Stream to file)."""
+        self._taps.append(tap)
+
     def _sink(self, event: Event) -> None:
         """Called on the engine's thread."""
+        for tap in self._taps:
+            tap(event)
         size = len(event.data) if isinstance(event, Data) else 0
         with self._lock:
             crowded = (

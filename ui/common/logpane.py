@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import io
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -51,6 +51,7 @@ from netlab.core.logstore import (
     LogStore,
     Ring,
     Row,
+    StreamWriter,
     conversation,
     write_csv,
     write_jsonl,
@@ -65,6 +66,7 @@ from netlab.core.present import (
     format_time,
     summary,
 )
+from ui.common.bridge import EngineRunner
 from ui.common.widgets import named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
@@ -318,7 +320,8 @@ class LogPane(QWidget):
         self.prefix = prefix
         self.store = store if store is not None else LogStore(max_bytes=128 * 1024 * 1024)
         self.model = LogModel(self.store, self)
-        self._stream_file: IO[str] | None = None
+        self._writer: StreamWriter | None = None
+        self._tapped = False  # attached to a runner: the writer is fed on the engine's thread
         self._peers: dict[str, None] = {}  # oldest first, at most PEER_CHOICES
         self.bridge_dropped = 0
 
@@ -469,10 +472,10 @@ class LogPane(QWidget):
     @Slot(list)
     def add_events(self, events: list[Event]) -> None:
         """One batch from a bridge: into the store, the stream file and the view in one go."""
+        if self._writer is not None and not self._tapped:
+            for event in events:
+                self._writer.put(event)
         added = self.store.extend(events)
-        if self._stream_file is not None:
-            write_jsonl(added, self._stream_file, self.model.filter.encoding)
-            self._stream_file.flush()
         peers = self._peers
         for event in events:
             # UDP has no Opened event: a peer joins the filter list with its first datagram.
@@ -504,7 +507,8 @@ class LogPane(QWidget):
         text = f"{len(self.model.rows):,} shown · {len(self.store):,} kept"
         dropped = self.store.dropped + self.bridge_dropped
         if dropped:
-            text += f" · {dropped:,} dropped (oldest first; use Stream to file to keep everything)"
+            kept_all = " (the stream file has them)" if self._writer is not None and self._tapped else ""
+            text += f" · {dropped:,} dropped, oldest first{kept_all}; Stream to file keeps everything"
         if self.model.paused:
             text += " · paused"
         self.status.setText(text)
@@ -588,20 +592,35 @@ class LogPane(QWidget):
         if not path or not self.stream_to(path):
             self.stream_button.setChecked(False)
 
+    def attach(self, runner: EngineRunner[Any]) -> None:
+        """Feed Stream to file from the runner's engine thread, before the bridge or the store
+        drops anything, so the file really gets every event."""
+        runner.add_tap(self._tap)
+        self._tapped = True
+
+    def _tap(self, event: Event) -> None:
+        """On an engine's thread: hand the event to the file writer, if streaming."""
+        writer = self._writer
+        if writer is not None:
+            writer.put(event)
+
     def stream_to(self, path: str) -> bool:
-        """From now on, also append every row to a JSON Lines file (nothing is dropped there)."""
+        """From now on, also append every event to a JSON Lines file, written on its own thread.
+
+        Nothing is dropped there: events reach the writer before the bridge or the store decide to
+        drop any (when the pane is attached to its runner)."""
         try:
-            self._stream_file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open until toggled off
+            self._writer = StreamWriter(path, self.model.filter.encoding)
         except OSError as exc:
             QMessageBox.warning(self, "Could not stream", f"{path} could not be opened: {exc.strerror}")
             return False
-        self.stream_button.setToolTip(f"Streaming every row to {path}")
+        self.stream_button.setToolTip(f"Streaming every event to {path}")
         return True
 
     def stop_streaming(self) -> None:
-        if self._stream_file is not None:
-            self._stream_file.close()
-            self._stream_file = None
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     @Slot()
     def follow_selected(self) -> None:

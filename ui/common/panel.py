@@ -73,6 +73,7 @@ class EnginePanel(QWidget):
         self.marks.clear()
         self.counters.reset()
         self.runner = EngineRunner(lambda sink: self.make_engine(config, sink), self)
+        self.log.attach(self.runner)  # Stream to file gets every event, before any drop
         self.runner.events_arrived.connect(self._on_events_arrived)
         self.runner.finished.connect(self._on_runner_finished)
         self.runner.start()

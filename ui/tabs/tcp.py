@@ -688,6 +688,7 @@ class ClientPanel(QWidget):
     def _ensure_engine(self) -> TcpClients:
         if self.runner is None:
             self.runner = EngineRunner(lambda sink: TcpClients(sink, trace=self.trace.isChecked()), self)
+            self.log.attach(self.runner)  # Stream to file gets every event, before any drop
             self.runner.events_arrived.connect(self._on_events_arrived)
             self.runner.finished.connect(self._on_runner_finished)
             self.runner.start()
