@@ -1,0 +1,39 @@
+"""Full garbage collections on the GUI thread are spaced by their own cost, so a big log does not
+stall the window every few seconds; younger generations still run when due."""
+
+from __future__ import annotations
+
+import pytest
+
+from ui.common import bridge
+
+
+class FakeGc:
+    def __init__(self) -> None:
+        self.collected: list[int] = []
+
+    def get_count(self) -> tuple[int, int, int]:
+        return (10_000, 100, 100)  # every generation past its threshold
+
+    def get_threshold(self) -> tuple[int, int, int]:
+        return (700, 10, 10)
+
+    def collect(self, generation: int) -> int:
+        self.collected.append(generation)
+        if generation == 2:
+            self.clock[0] += 0.1  # a full collection of a big heap takes 100 ms
+        return 0
+
+
+def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeGc()
+    clock = [1000.0]
+    fake.clock = clock  # type: ignore[attr-defined]
+    monkeypatch.setattr(bridge, "gc", fake)
+    monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
+    for _ in range(20):  # ten seconds of the GUI timer
+        bridge._collect_due_generations()
+        clock[0] += 0.5
+    assert fake.collected.count(2) == 2  # at 0 s and again after 50 x 100 ms
+    assert fake.collected.count(1) == 18  # the younger generations never wait
