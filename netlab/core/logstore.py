@@ -202,22 +202,31 @@ def _fields(row: Row, previous: Event | None, encoding: str) -> list[str]:
     ]
 
 
+def _hex(row: Row) -> str:
+    """The payload's bytes as hex: what a save keeps exactly, whatever encoding is on show."""
+    return row.event.data.hex(" ") if isinstance(row.event, Data) else ""
+
+
 def write_text(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> int:
+    """One line per row; a payload row is followed by a line with its bytes in hex."""
     count, previous = 0, None
     for row in rows:
         no, when, delta, direction, conn, size, text = _fields(row, previous, encoding)
         size = f"{size} B" if size else ""
         out.write(f"{no}\t{when}\t+{delta}\t{direction}\t{conn}\t{size}\t{text}\n")
+        if isinstance(row.event, Data):
+            out.write(f"\t\t\t\t\t\thex: {_hex(row)}\n")
         previous, count = row.event, count + 1
     return count
 
 
 def write_csv(rows: Iterable[Row], out: IO[str], encoding: str = "utf-8") -> int:
+    """The table's columns plus Hex, the payload's bytes (Data decodes them in the shown encoding)."""
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow((*COLUMNS, "Hex"))
     count, previous = 0, None
     for row in rows:
-        writer.writerow(_fields(row, previous, encoding))
+        writer.writerow((*_fields(row, previous, encoding), _hex(row)))
         previous, count = row.event, count + 1
     return count
 

@@ -99,6 +99,9 @@ def test_exports_text_csv_and_jsonl() -> None:
     parsed = list(csv.reader(io.StringIO(table.getvalue())))
     assert parsed[0][:4] == ["No.", "Time", "Delta", "Direction"]
     assert parsed[1][3] == "sent" and parsed[1][6] == "café\r\n"
+    # The bytes survive whatever encoding decoded the Data column (issue 6, item 30).
+    assert [bytes.fromhex(row[7]) for row in parsed[1:]] == [b"caf\xc3\xa9\r\n", b"\xff\x00"]
+    assert "hex: ff 00" in text.getvalue()
     records = [json.loads(line) for line in lines.getvalue().splitlines()]
     assert records[1]["hex"] == "ff00" and records[1]["direction"] == "received"
     assert bytes.fromhex(records[0]["hex"]).decode() == "café\r\n"
