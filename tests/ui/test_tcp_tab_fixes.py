@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from hypothesis import given
+from hypothesis import strategies as st
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QScrollArea
@@ -16,6 +18,7 @@ from netlab.core.engine import Counters
 from netlab.core.events import Direction
 from ui.common.widgets import CountersBar
 from ui.main_window import MainWindow
+from ui.tabs.tcp import banner_as_typed, banner_from_typed
 
 from .conftest import WAIT_MS
 from .test_file_tab import start as start_file_server
@@ -267,3 +270,14 @@ def test_settings_are_read_only_while_the_server_runs(qtbot: QtBot, window: Main
     qtbot.waitUntil(lambda: server.runner is None, timeout=WAIT_MS)
     assert all(widget.isEnabled() for widget in changeable)
     assert not server.cert_file.isEnabled()  # still follows the TLS box: no TLS, no files
+
+
+@given(st.text(alphabet="ab\\rn\r\n ", max_size=12))
+def test_any_banner_goes_into_the_form_and_comes_back_the_same(banner: str) -> None:
+    assert banner_from_typed(banner_as_typed(banner)) == banner
+
+
+def test_a_banner_with_a_typed_backslash_is_kept() -> None:
+    assert banner_from_typed(r"Hi\r\n") == "Hi\r\n"
+    assert banner_as_typed("C:\\r\\n dir\r\n") == r"C:\\r\\n dir\r\n"
+    assert banner_from_typed(r"C:\\r\\n dir\r\n") == "C:\\r\\n dir\r\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -59,6 +60,18 @@ from ui.common.widgets import (
     named,
     select_data,
 )
+
+# The banner is one line in the form: CRLF shows as the two characters \r\n, and a backslash that was
+# really typed shows doubled, so any banner goes into the form and comes back the same.
+_TYPED_BANNER = re.compile(r"\\\\|\\r\\n")
+
+
+def banner_as_typed(banner: str) -> str:
+    return banner.replace("\\", "\\\\").replace("\r\n", "\\r\\n")
+
+
+def banner_from_typed(text: str) -> str:
+    return _TYPED_BANNER.sub(lambda m: "\\" if m.group() == "\\\\" else "\r\n", text)
 
 
 def _spin(maximum: int, value: int, name: str, accessible: str, tip: str = "") -> QSpinBox:
@@ -368,7 +381,7 @@ class ServerPanel(EnginePanel):
         self.reuse.setChecked(config.reuse_addr)
         self.rules_box.set_rules(config.rules)
         select_data(self.mode, config.mode.value)
-        self.banner.setText(config.banner.replace("\r\n", "\\r\\n"))
+        self.banner.setText(banner_as_typed(config.banner))
         self.quit_words.setText(", ".join(config.quit_words))
         select_data(self.payload.encoding, config.encoding)
         self.tls_box.set_settings(config.tls)
@@ -387,7 +400,7 @@ class ServerPanel(EnginePanel):
             backlog=self.backlog.value(),
             reuse_addr=self.reuse.isChecked(),
             mode=mode,
-            banner=self.banner.text().replace("\\r\\n", "\r\n"),
+            banner=banner_from_typed(self.banner.text()),
             rules=rules,
             quit_words=quit_words,
             encoding=str(self.payload.encoding.currentData()),
