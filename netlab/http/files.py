@@ -209,7 +209,7 @@ def safe_upload_name(name: str) -> str:
     """A name to store an upload under: no folders, no control or reserved characters, no leading dots."""
     base = re.split(r"[/\\]", name)[-1]
     base = re.sub(r'[\x00-\x1f\x7f<>:"|?*]', "_", base).strip().lstrip(". ")
-    encoded = base.encode("utf-8", "replace")[:MAX_NAME_BYTES]
+    encoded = base.encode("utf-8", "ignore")[:MAX_NAME_BYTES]  # "replace" would bring back a "?"
     base = encoded.decode("utf-8", "ignore").strip()
     return base or "upload"
 

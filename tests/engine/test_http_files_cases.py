@@ -6,6 +6,7 @@ from __future__ import annotations
 import email.utils
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -238,3 +239,60 @@ def test_request_targets_that_are_served(tmp_path: Path) -> None:
     assert isinstance(resolve(root, "/inside/中 文.txt".encode()), Target)
     assert resolve(root, b"/outside/hostname") == Refusal(404, "Not found")
     assert resolve(root, b"/outside") == Refusal(404, "Not found")
+
+
+def test_more_upload_name_edges() -> None:
+    assert safe_upload_name("Xmas.txt") == "Xmas.txt"
+    assert safe_upload_name("a\udcff.txt") == "a.txt"  # a byte that was not UTF-8 is dropped, never "?"
+
+
+def test_more_range_and_redirect_edges(tmp_path: Path) -> None:
+    info = info_for(tmp_path, b"0123456789")
+    assert byte_range({b"range": b"bytes=10-10"}, info) == Refusal(
+        416, "The range starts beyond the file's 10 bytes"
+    )
+    assert redirect_location("/Xdocs") == "/Xdocs/"
+    assert redirect_location("X") == "/X/"
+    tag = etag(info).encode()
+    assert not not_modified({b"if-none-match": b'"a",W/"b"'}, info)
+    assert not_modified({b"if-none-match": b'"a",' + tag}, info)
+
+
+def test_a_symlinked_folder_serves_the_file_itself(tmp_path: Path) -> None:
+    root = os.path.realpath(tmp_path)
+    (tmp_path / "sub" / "deeper").mkdir(parents=True)
+    (tmp_path / "sub" / "deeper" / "f.txt").write_text("x")
+    os.symlink(tmp_path / "sub", tmp_path / "inside")
+    found = resolve(root, b"/inside/deeper/f.txt")
+    assert isinstance(found, Target) and found.path == os.path.join(root, "sub", "deeper", "f.txt")
+
+
+def test_folder_entries_carry_their_times(tmp_path: Path) -> None:
+    (tmp_path / "f.txt").write_text("abc")
+    os.utime(tmp_path / "f.txt", (1_000_000, 1_000_000))
+    assert list_folder(str(tmp_path), show_hidden=False) == [Entry("f.txt", False, 3, 1_000_000.0)]
+
+
+def test_listing_page_exactly_where_it_matters() -> None:
+    page = listing_html("/X/", ENTRIES, upload=True)
+    lines = page.split("\n")
+    assert lines[:3] == [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    ]
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(200.0))
+    dir_when = time.strftime("%Y-%m-%d %H:%M", time.localtime(100.0))
+    assert '<tr><td><a href="../">../</a></td><td></td><td></td></tr>' in lines
+    assert f'<tr><td><a href="sub/">sub/</a></td><td></td><td>{dir_when}</td></tr>' in lines
+    assert (
+        f'<tr><td><a href="b.txt">b.txt</a></td><td class="n" title="52,428,800 bytes">50.0 MB</td>'
+        f"<td>{when}</td></tr>"
+    ) in lines
+    assert '<a href="?sort=name&amp;order=desc">Name ▲</a>' in page  # the default order, marked
+    assert (
+        '<form method="post" action="/X/" enctype="multipart/form-data"><input type="file" name="file" '
+        'multiple required> <button type="submit">Upload</button></form>'
+    ) in lines
+    assert lines[-1] == "</table></body></html>"
+    assert "<h1>Index of /\ufffd/</h1>" in listing_html("/%FF/", [])  # a byte that is not UTF-8
