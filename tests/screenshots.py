@@ -65,6 +65,22 @@ def tcp(app: QApplication, window: MainWindow) -> None:
     )
 
 
+def udp(app: QApplication, window: MainWindow) -> None:
+    receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
+    receiver.port.setValue(0)
+    receiver.mode.setCurrentIndex(receiver.mode.findData("upper"))
+    receiver.start()
+    settle(app, lambda: receiver.state.text().startswith("Receiving on"))
+    sender.port.setValue(int(receiver.state.text().rsplit(":", 1)[1]))
+    sender.payload.text.setPlainText("datagram {counter}")
+    sender.repeat.setChecked(True)
+    sender.count.setValue(4)
+    sender.interval.setValue(150)
+    sender.send_button.click()
+    settle(app, seconds=1.5)
+    receiver.log.table.selectRow(receiver.log.model.rowCount() - 1)
+
+
 def files(app: QApplication, window: MainWindow) -> None:
     import tempfile
     import urllib.request
@@ -91,11 +107,11 @@ def main() -> None:
     app = create_app([])
     app.setOrganizationName("NetLabScreenshots")
     window = MainWindow()
-    window.resize(1600, 980)
+    window.resize(1366, 728)  # a small laptop screen, less the taskbar: what most students have
     window.show()
     OUT.mkdir(parents=True, exist_ok=True)
-    for index, (name, prepare) in enumerate((("tcp", tcp), ("files", files))):
-        window.tabs.setCurrentIndex(index)
+    for name, prepare in (("tcp", tcp), ("udp", udp), ("files", files)):
+        window.open_tab(name)
         prepare(app, window)
         settle(app, seconds=0.3)
         path = OUT / f"{name}.png"

@@ -498,6 +498,7 @@ class FormAboveLog(QSplitter):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
         self._divided = False
+        self.share = FORM_SHARE  # a panel whose form matters more (the file server's QR code) asks for more
         self.splitterMoved.connect(self._on_splitter_moved)
 
     @Slot(int, int)
@@ -518,7 +519,7 @@ class FormAboveLog(QSplitter):
                 if isinstance(form, QScrollArea)
                 else form.sizeHint().height()
             )
-            first = min(wanted + 4, height * FORM_SHARE // 100)
+            first = min(wanted + 4, height * self.share // 100)
             self.setSizes([first, height - first])
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from netlab.http.file_server import FileServer
 
 QR_SCALE = 4
+LAN_FORM_SHARE = 62  # percent: the addresses and QR code above the log, on a 768-px screen
 
 
 def qr_pixmap(text: str) -> QPixmap:
@@ -163,7 +164,8 @@ class FileServerTab(EnginePanel):
         lan_layout.addWidget(self.qr)
         self.lan_box.hide()
 
-        controls_above_log(self, "", [form, self.lan_box, self.counters], self.log)
+        self.splitter = controls_above_log(self, "", [form, self.lan_box, self.counters], self.log)
+        self.splitter.share = LAN_FORM_SHARE
 
         self.browse.clicked.connect(self._on_browse_clicked)
         self.lan.toggled.connect(self._on_lan_toggled)
@@ -258,6 +260,7 @@ class FileServerTab(EnginePanel):
             self.status.emit(f"Serving {self.folder.text()} on {self.url}")
         self.open_button.setEnabled(True)
         self.lan_box.setVisible(wildcard)
+        self.splitter.refit()  # room for the addresses and the QR code, unless the user chose otherwise
         if wildcard:
             self.urls.setText("Looking up this machine's addresses…")
             self.qr_choice.clear()
