@@ -1,0 +1,165 @@
+"""Raw HTTP pure parts: line ends, Content-Length, Fill from URL, templates, reading responses."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import pytest
+
+from netlab.core.config import ConfigError
+from netlab.core.problem import Problem
+from netlab.http import raw
+from netlab.http.raw_config import RawHttpConfig
+
+
+def test_to_crlf_turns_every_line_end_into_crlf() -> None:
+    assert raw.to_crlf("a\nb\r\nc\rd") == "a\r\nb\r\nc\r\nd"
+
+
+def test_request_bytes_converts_and_fixes_length_only_when_asked() -> None:
+    text = "POST / HTTP/1.1\nHost: h\nContent-Length: 99\n\nhello"
+    assert raw.request_bytes(text, crlf=True, auto_length=True) == (
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+    )
+    assert raw.request_bytes(text, crlf=False, auto_length=False) == text.encode()
+    assert raw.request_bytes(text, crlf=False, auto_length=True) == (
+        b"POST / HTTP/1.1\nHost: h\nContent-Length: 5\n\nhello"
+    )
+
+
+def test_content_length_counts_bytes_not_characters_and_leaves_requests_without_one() -> None:
+    assert raw.update_content_length("PUT / HTTP/1.1\r\ncontent-length:1\r\n\r\né".encode()).endswith(
+        b"content-length: 2\r\n\r\n\xc3\xa9"
+    )
+    plain = b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    assert raw.update_content_length(plain) == plain
+    assert raw.update_content_length(b"GET / HTTP/1.1") == b"GET / HTTP/1.1"
+    # A request line that merely contains the word is not a header.
+    odd = b"Content-Length: x / HTTP/1.1\r\n\r\nab"
+    assert raw.update_content_length(odd) == odd
+
+
+def test_parse_url_gives_host_port_tls_target_and_host_header() -> None:
+    assert raw.parse_url("https://example.org/a?b=1") == raw.UrlTarget(
+        "example.org", 443, True, "/a?b=1", "example.org"
+    )
+    assert raw.parse_url("127.0.0.1:8080") == raw.UrlTarget("127.0.0.1", 8080, False, "/", "127.0.0.1:8080")
+    assert raw.parse_url("http://[::1]:81/x") == raw.UrlTarget("::1", 81, False, "/x", "[::1]:81")
+    for bad in ("ftp://x/", "http://host:99999/", "http:///path"):
+        result = raw.parse_url(bad)
+        assert isinstance(result, Problem) and result.hint
+
+
+def test_fill_from_url_sets_target_and_host_and_keeps_the_rest() -> None:
+    url = raw.parse_url("http://127.0.0.1:9000/new")
+    assert isinstance(url, raw.UrlTarget)
+    filled = raw.fill_from_url("POST /old HTTP/1.1\r\nhost: x\r\nA: b\r\n\r\nbody", url)
+    assert filled == "POST /new HTTP/1.1\r\nHost: 127.0.0.1:9000\r\nA: b\r\n\r\nbody"
+    assert raw.fill_from_url("GET / HTTP/1.0\n\n", url) == "GET /new HTTP/1.0\nHost: 127.0.0.1:9000\n\n"
+    assert raw.fill_from_url("", url) == "GET /new HTTP/1.1\nHost: 127.0.0.1:9000\n\n"
+
+
+def test_templates_cover_the_lessons_and_parse_as_http() -> None:
+    names = raw.templates("h:1")
+    for name in ("GET", "HEAD", "OPTIONS", "POST form", "POST JSON", "PUT", "DELETE", "Chunked upload"):
+        assert name in names
+    assert "\r\n" not in names["Broken: bare LF line ends"]
+    assert "Host:" not in names["Broken: no Host header"]
+    wrong = names["Broken: wrong Content-Length"].encode()
+    assert b"Content-Length: 40" in wrong and len(wrong.partition(b"\r\n\r\n")[2]) != 40
+    assert names["Two pipelined requests"].count("HTTP/1.1") == 2
+    # Correct templates' Content-Length already matches, so auto-update changes nothing.
+    for name in ("POST form", "POST JSON", "PUT"):
+        data = names[name].encode()
+        assert raw.update_content_length(data) == data
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=latin-1\r\nContent-Length: 2\r\n\r\n\xe9!"
+
+
+def test_read_one_response_with_status_headers_and_charset() -> None:
+    reading = raw.read_responses(OK)
+    assert reading.problem == ""
+    (response,) = reading.responses
+    assert response.status_line == "HTTP/1.1 200 OK"
+    assert response.status == 200 and response.complete
+    assert response.header("content-length") == "2"
+    assert response.charset == "latin-1"
+    assert raw.body_text(response.body, response.charset) == "é!"
+
+
+def test_chunked_and_gzip_bodies_are_decoded() -> None:
+    packed = gzip.compress(b"hello world")
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(packed), packed)
+    data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip\r\n\r\n" + chunked
+    (response,) = raw.read_responses(data).responses
+    assert response.body == b"hello world"
+
+
+def test_deflate_with_and_without_zlib_wrapper() -> None:
+    assert raw.decode_body(zlib.compress(b"abc"), "deflate") == (b"abc", "")
+    bare = zlib.compressobj(wbits=-15)
+    assert raw.decode_body(bare.compress(b"abc") + bare.flush(), "deflate") == (b"abc", "")
+    body, problem = raw.decode_body(b"not gzip", "gzip")
+    assert body == b"not gzip" and "does not decompress" in problem
+    assert raw.decode_body(b"x", "compress")[1].startswith("the body uses the 'compress'")
+    assert raw.decode_body(b"x", "identity") == (b"x", "")
+
+
+def test_brotli_is_decoded_or_said_to_be_missing() -> None:
+    try:
+        import brotli  # type: ignore[import-not-found]
+    except ImportError:
+        assert "brotli package is not installed" in raw.decode_body(b"x", "br")[1]
+    else:
+        assert raw.decode_body(brotli.compress(b"abc"), "br") == (b"abc", "")
+
+
+def test_body_until_close_and_pipelined_responses() -> None:
+    (response,) = raw.read_responses(b"HTTP/1.0 200 OK\r\n\r\nuntil close").responses
+    assert response.body == b"until close" and response.complete
+    two = OK + b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    reading = raw.read_responses(two, ("GET", "GET"))
+    assert [r.status for r in reading.responses] == [200, 404] and reading.problem == ""
+
+
+def test_head_response_has_no_body_despite_content_length() -> None:
+    data = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+    (response,) = raw.read_responses(data, ("HEAD",)).responses
+    assert response.body == b"" and response.complete
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "No response arrived"),
+        (b"HTTP/1.1 200 OK\r\nContent", "ended before its status line"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", "ended before its body"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "not valid HTTP"),
+        (b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "not valid HTTP"),
+    ],
+)
+def test_invalid_responses_say_what_is_wrong_in_one_line(data: bytes, words: str) -> None:
+    reading = raw.read_responses(data)
+    assert words in reading.problem and "\n" not in reading.problem
+
+
+def test_incomplete_body_is_kept_as_far_as_it_came() -> None:
+    reading = raw.read_responses(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", closed=False)
+    (response,) = reading.responses
+    assert response.body == b"abc" and not response.complete
+
+
+def test_pretty_json_and_text_fallbacks() -> None:
+    assert raw.pretty_json(b'{"a":[1,2]}') == '{\n  "a": [\n    1,\n    2\n  ]\n}'
+    assert raw.pretty_json(b"not json") is None
+    assert raw.body_text(b"\xff", "no-such-charset") == "\\xff"
+
+
+def test_config_defaults_and_refusals() -> None:
+    config = RawHttpConfig()
+    assert config.crlf and config.auto_length and config.verify and config.cap == 100 * 1024 * 1024
+    with pytest.raises(ConfigError) as caught:
+        RawHttpConfig(host="", port=0, timeout=0, cap=1, request=" ", sni="bad name!")
+    assert {p.field for p in caught.value.problems} == {"host", "port", "timeout", "cap", "request", "sni"}
