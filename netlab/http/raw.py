@@ -263,6 +263,8 @@ def read_responses(data: bytes, methods: tuple[str, ...] = ("GET",), *, closed: 
             elif start is not None:
                 problem = f"The response ended before its body was complete ({exc})"
         if start is None:
+            if not problem and data and not data.startswith(b"HTTP/"[: len(data)]):
+                problem = f"This is not valid HTTP: a response starts with 'HTTP/', this with {data[:8]!r}"
             if not problem:
                 problem = (
                     "No response arrived"

@@ -137,6 +137,8 @@ def test_head_response_has_no_body_despite_content_length() -> None:
         (b"HTTP/1.1 200 OK\r\nContent", "ended before its status line"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", "ended before its body"),
         (b"SSH-2.0-OpenSSH_9.6\r\n\r\n", "not valid HTTP"),
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "not valid HTTP: a response starts with 'HTTP/'"),
+        (b"HTT", "ended before its status line"),
         (b"HTTP/1.1 200 OK\r\nBad Header\r\n\r\n", "not valid HTTP"),
     ],
 )

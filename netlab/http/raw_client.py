@@ -1,0 +1,179 @@
+"""Raw HTTP engine: the TCP client's streams send a request's exact bytes and time the response."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from netlab.core.conversations import new_number
+from netlab.core.engine import Timer
+from netlab.core.events import Event, Info, Opened
+from netlab.http.raw import read_responses
+from netlab.http.raw_config import RawHttpConfig
+from netlab.tcp.client import Address, TcpClients
+from netlab.tcp.config import TcpClientConfig
+from netlab.tcp.stream import Stream
+
+
+@dataclass
+class Exchange:
+    """One connection's request(s) and what came back: timings (monotonic seconds) and the bytes kept."""
+
+    config: RawHttpConfig
+    request: bytes
+    methods: tuple[str, ...]
+    started: float = field(default_factory=time.monotonic)
+    resolved: float = 0.0
+    connected: float = 0.0
+    ready: float = 0.0
+    first_byte: float = 0.0
+    kept: bytearray = field(default_factory=bytearray)
+    received: int = 0
+    sent: int = 0
+    timer: Timer | None = None
+
+
+def methods_of(request: bytes) -> tuple[str, ...]:
+    """The method of every request line in the bytes, so h11 knows a HEAD response has no body."""
+    found = []
+    for line in request.replace(b"\r\n", b"\n").split(b"\n"):
+        word, _, rest = line.partition(b" ")
+        if rest.rstrip().endswith((b"HTTP/1.1", b"HTTP/1.0")) and word.isalpha() and word.isupper():
+            found.append(word.decode())
+    return tuple(found) or ("GET",)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+class RawHttpClient(TcpClients):
+    """Sends raw requests over the TCP client's streams; each exchange ends with a timing and a parse line.
+
+    Thread-safe commands: request() (returns the connection number), cancel(), stop().
+    """
+
+    source = "raw-http"
+
+    def __init__(self, sink: Callable[..., None], trace: bool = False) -> None:
+        super().__init__(sink, trace=trace)
+        self._exchanges: dict[int, Exchange] = {}
+
+    def request(self, config: RawHttpConfig, data: bytes) -> int:
+        tcp = TcpClientConfig(
+            host=config.host,
+            port=config.port,
+            connect_timeout=config.timeout,
+            tls=config.tls,
+            tls_verify=config.verify,
+        )
+        conn = new_number()
+        self.loop.call_soon_threadsafe(self._start, conn, tcp, Exchange(config, data, methods_of(data)))
+        return conn
+
+    def cancel(self, conn: int) -> None:
+        self.close(conn)
+
+    # ------------------------------------------------------------------ loop thread
+    def _start(self, conn: int, tcp: TcpClientConfig, exchange: Exchange) -> None:
+        # The exchange is known before _open: a loopback connect can be ready at once.
+        self._exchanges[conn] = exchange
+        self._open(conn, tcp)
+
+    def _resolved(
+        self,
+        conn: int,
+        config: TcpClientConfig,
+        tls: ssl.SSLContext | None,
+        outcome: list[Address] | BaseException,
+        deadline: float,
+    ) -> None:
+        exchange = self._exchanges.get(conn)
+        if exchange is not None:
+            exchange.resolved = time.monotonic()
+        super()._resolved(conn, config, tls, outcome, deadline)
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, Opened):  # TCP is up; TLS (if any) comes next
+            exchange = self._exchanges.get(event.conn)
+            if exchange is not None:
+                exchange.connected = time.monotonic()
+        super().emit(event)
+
+    def stream_ready(self, stream: Stream) -> None:
+        super().stream_ready(stream)
+        exchange = self._exchanges.get(stream.conn)
+        if exchange is None:
+            return
+        exchange.ready = time.monotonic()
+        exchange.sent = len(exchange.request)
+        stream.write(exchange.request)
+        self._arm_timeout(stream.conn, exchange)
+
+    def stream_data(self, stream: Stream, data: bytes) -> None:
+        super().stream_data(stream, data)
+        exchange = self._exchanges.get(stream.conn)
+        if exchange is None:
+            return
+        if not exchange.first_byte:
+            exchange.first_byte = time.monotonic()
+        exchange.received += len(data)
+        room = exchange.config.cap - len(exchange.kept)
+        if room > 0:
+            exchange.kept += data[:room]
+        self._arm_timeout(stream.conn, exchange)
+
+    def _arm_timeout(self, conn: int, exchange: Exchange) -> None:
+        if exchange.timer is not None:
+            exchange.timer.cancel()
+        exchange.timer = self.loop.call_later(exchange.config.timeout, self._read_timed_out, conn)
+
+    def _read_timed_out(self, conn: int) -> None:
+        exchange = self._exchanges.get(conn)
+        stream = self._streams.get(conn)
+        if exchange is None or stream is None:
+            return
+        seconds = f"{exchange.config.timeout:g}"
+        stream.close(f"no bytes for {seconds} s - the read timeout ended the wait")
+
+    def stream_closed(self, stream: Stream) -> None:
+        super().stream_closed(stream)
+        exchange = self._exchanges.pop(stream.conn, None)
+        if exchange is None:
+            return
+        if exchange.timer is not None:
+            exchange.timer.cancel()
+        self.emit(Info(source=self.source, conn=stream.conn, peer=stream.peer, text=timing_line(exchange)))
+        self.emit(Info(source=self.source, conn=stream.conn, peer=stream.peer, text=parse_line(exchange)))
+
+
+def timing_line(exchange: Exchange) -> str:
+    """DNS, connect, TLS, first byte and total, and bytes each way, in one line."""
+    now = time.monotonic()
+    parts = []
+    start = exchange.started
+    if exchange.resolved:
+        parts.append(f"DNS {_ms(exchange.resolved - start)}")
+        start = exchange.resolved
+    if exchange.connected:
+        parts.append(f"connect {_ms(exchange.connected - start)}")
+    if exchange.ready and exchange.connected and exchange.config.tls:
+        parts.append(f"TLS handshake {_ms(exchange.ready - exchange.connected)}")
+    if exchange.first_byte and exchange.ready:
+        parts.append(f"first byte {_ms(exchange.first_byte - exchange.ready)}")
+    parts.append(f"total {_ms(now - exchange.started)}")
+    parts.append(f"{exchange.sent} bytes up, {exchange.received} down")
+    if exchange.received > len(exchange.kept):
+        parts.append(f"{exchange.received - len(exchange.kept)} past the cap counted, not kept")
+    return "Timing: " + ", ".join(parts)
+
+
+def parse_line(exchange: Exchange) -> str:
+    """What h11 made of the bytes kept: the status line(s), or one plain line saying what is wrong."""
+    reading = read_responses(bytes(exchange.kept), exchange.methods)
+    shown = "; ".join(r.status_line for r in reading.responses)
+    if reading.problem:
+        return f"Response: {shown + ' - ' if shown else ''}{reading.problem}"
+    return f"Response: {shown}"

@@ -1,0 +1,187 @@
+"""Raw HTTP engine against servers started here on loopback: stdlib http.server, odd responses, TLS."""
+
+from __future__ import annotations
+
+import gzip
+import queue
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from netlab.core.events import Closed, Data, Direction, Error, Event, Info
+from netlab.http.raw import read_responses
+from netlab.http.raw_client import RawHttpClient, methods_of
+from netlab.http.raw_config import RawHttpConfig
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        if self.path == "/gzip":
+            body = gzip.compress(b"squeezed")
+            extra = [("Content-Encoding", "gzip")]
+        else:
+            body = f"path {self.path}".encode()
+            extra = []
+        self.send_response(200)
+        for name, value in [("Content-Length", str(len(body))), *extra]:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def http_port() -> Iterator[int]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def _one_shot_server(reply: bytes, *, hold: bool = False) -> tuple[int, threading.Event]:
+    """Accept one connection, read the request's head, send reply; hold=True: never close."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(5)
+        try:
+            conn.recv(65536)
+            conn.sendall(reply)
+            if hold:
+                done.wait(5)
+        finally:
+            conn.close()
+            listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1], done
+
+
+def _exchange(config: RawHttpConfig, data: bytes) -> list[Event]:
+    events: queue.Queue[Event] = queue.Queue()
+    engine = RawHttpClient(events.put)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    seen: list[Event] = []
+    try:
+        engine.request(config, data)
+        while True:
+            try:
+                event = events.get(timeout=10)
+            except queue.Empty:
+                raise AssertionError(f"no Response line after {seen}") from None
+            seen.append(event)
+            if isinstance(event, Info) and event.text.startswith("Response:"):
+                return seen
+    finally:
+        engine.stop()
+        thread.join(5)
+
+
+def _received(events: list[Event]) -> bytes:
+    return b"".join(e.data for e in events if isinstance(e, Data) and e.direction is Direction.RECEIVED)
+
+
+def _infos(events: list[Event]) -> list[str]:
+    return [e.text for e in events if isinstance(e, Info)]
+
+
+def test_get_against_http_server_logs_raw_bytes_timing_and_status(http_port: int) -> None:
+    data = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    events = _exchange(RawHttpConfig(port=http_port), data)
+    raw = _received(events)
+    assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"path /hello")
+    sent = b"".join(e.data for e in events if isinstance(e, Data) and e.direction is Direction.SENT)
+    assert sent == data
+    timing, response = _infos(events)[-2:]
+    assert "connect" in timing and "first byte" in timing and f"{len(data)} bytes up" in timing
+    assert response == "Response: HTTP/1.1 200 OK"
+    assert any(isinstance(e, Closed) for e in events)
+
+
+def test_pipelined_requests_get_two_responses_on_one_connection(http_port: int) -> None:
+    data = b"GET /one HTTP/1.1\r\nHost: x\r\n\r\nGET /gzip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    events = _exchange(RawHttpConfig(port=http_port), data)
+    assert _infos(events)[-1] == "Response: HTTP/1.1 200 OK; HTTP/1.1 200 OK"
+    reading = read_responses(_received(events), methods_of(data))
+    assert [r.body for r in reading.responses] == [b"path /one", b"squeezed"]
+    assert len({e.conn for e in events if isinstance(e, Data)}) == 1
+
+
+def test_malformed_response_is_kept_raw_with_one_line_saying_what_is_wrong() -> None:
+    port, _ = _one_shot_server(b"SSH-2.0-OpenSSH_9.6\r\n")
+    events = _exchange(RawHttpConfig(port=port), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert _received(events) == b"SSH-2.0-OpenSSH_9.6\r\n"
+    assert "not valid HTTP" in _infos(events)[-1]
+
+
+def test_chunked_response_is_decoded_by_the_parse() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    port, _ = _one_shot_server(reply)
+    events = _exchange(RawHttpConfig(port=port), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    (response,) = read_responses(_received(events)).responses
+    assert response.body == b"abc"
+
+
+def test_never_ending_response_stops_at_the_read_timeout_and_cap_counts_the_rest() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\n" + b"x" * 4000
+    port, done = _one_shot_server(reply, hold=True)
+    events = _exchange(RawHttpConfig(port=port, timeout=0.3, cap=1024), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    done.set()
+    closed = [e for e in events if isinstance(e, Closed)]
+    assert closed and "read timeout" in closed[-1].reason
+    timing, response = _infos(events)[-2:]
+    assert "past the cap counted, not kept" in timing
+    assert "ended before its body" in response
+
+
+def test_tls_verification_fails_clearly_and_the_toggle_lets_it_through() -> None:
+    trustme = pytest.importorskip("trustme")
+    ca = trustme.CA()
+    cert = ca.issue_cert("localhost", "127.0.0.1")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(server_context)
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+
+    def tls_server() -> int:
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            conn.settimeout(5)
+            try:
+                with server_context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(65536)
+                    tls.sendall(reply)
+            except (OSError, ssl.SSLError):
+                pass  # the verifying client hangs up mid-handshake
+            finally:
+                listener.close()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return int(listener.getsockname()[1])
+
+    request = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    refused = _exchange(RawHttpConfig(port=tls_server(), tls=True), request)
+    errors = [e for e in refused if isinstance(e, Error)]
+    assert errors and "certificate" in (errors[0].message + errors[0].hint).lower()
+    allowed = _exchange(RawHttpConfig(port=tls_server(), tls=True, verify=False), request)
+    assert _infos(allowed)[-1] == "Response: HTTP/1.1 200 OK"
+    assert "TLS handshake" in _infos(allowed)[-2]
+
+
+def test_methods_of_finds_each_request_line() -> None:
+    assert methods_of(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n") == ("HEAD", "GET")
+    assert methods_of(b"junk") == ("GET",)
