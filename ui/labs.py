@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -308,6 +308,37 @@ class LabController(QObject):
         self._set_path(str(path) if isinstance(path, str) and os.path.isfile(path) else "")
 
 
+EXERCISE_WIDTH = 320  # the narrowest the exercise text still reads well beside the tabs
+EXERCISE_HEIGHT = 200  # below the tabs, on a screen too narrow for it beside them
+
+
 def dock_on_the_right(window: QMainWindow, dock: ExerciseDock) -> None:
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     dock.hide()  # shown when a lab has an exercise, or from File ▸ Exercise
+    dock.visibilityChanged.connect(
+        lambda shown: shown and QTimer.singleShot(0, lambda: _make_room(window, dock))
+    )
+
+
+def _make_room(window: QMainWindow, dock: ExerciseDock) -> None:
+    """Beside the tabs when the window has the width for both; otherwise below them, never squeezed
+    into a sliver (on a 1366-px laptop the two TCP panels already need most of the width)."""
+    central = window.centralWidget()
+    room = window.width() - (central.minimumSizeHint().width() if central else 0)
+    beside = window.dockWidgetArea(dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    if not beside or dock.isFloating():
+        return  # the user put it somewhere: it stays there
+    if room >= EXERCISE_WIDTH + 16:
+        window.resizeDocks([dock], [EXERCISE_WIDTH], Qt.Orientation.Horizontal)
+    else:
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        window.resizeDocks([dock], [EXERCISE_HEIGHT], Qt.Orientation.Vertical)
+        # Shown beside the tabs first, it may have widened the window past the screen: give that back
+        # once the layout has settled.
+        QTimer.singleShot(0, lambda: _fit_screen(window))
+
+
+def _fit_screen(window: QMainWindow) -> None:
+    screen = window.screen().availableGeometry()
+    if window.width() > screen.width():
+        window.resize(screen.width(), min(window.height(), screen.height()))

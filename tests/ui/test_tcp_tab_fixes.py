@@ -281,3 +281,28 @@ def test_a_banner_with_a_typed_backslash_is_kept() -> None:
     assert banner_from_typed(r"Hi\r\n") == "Hi\r\n"
     assert banner_as_typed("C:\\r\\n dir\r\n") == r"C:\\r\\n dir\r\n"
     assert banner_from_typed(r"C:\\r\\n dir\r\n") == "C:\\r\\n dir\r\n"
+
+
+def test_the_exercise_is_readable_on_a_laptop_and_beside_the_tabs_on_a_big_screen(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    from netlab.lab import labfile
+
+    sample = next(iter(labfile.samples().values()))
+    window.resize(1366, 728)
+    qtbot.waitUntil(lambda: window.width() == 1366)
+    window.labs.open_from_menu(sample, sample=True)
+    qtbot.waitUntil(lambda: window.exercise.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.dockWidgetArea(window.exercise) == Qt.DockWidgetArea.BottomDockWidgetArea)
+    qtbot.waitUntil(lambda: window.width() <= 1366 and window.exercise.height() >= 150, timeout=WAIT_MS)
+
+    wide = MainWindow()
+    qtbot.addWidget(wide)
+    wide.show()
+    wide.resize(1900, 1000)
+    qtbot.waitUntil(lambda: wide.width() == 1900)
+    wide.labs.open_from_menu(sample, sample=True)
+    qtbot.waitUntil(lambda: wide.exercise.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: wide.exercise.width() >= 300, timeout=WAIT_MS)
+    assert wide.dockWidgetArea(wide.exercise) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert wide.shutdown()
