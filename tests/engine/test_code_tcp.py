@@ -48,6 +48,10 @@ def has_ipv6() -> bool:
     return True
 
 
+# A new Python process (and its first line) can take seconds on a loaded two-core machine.
+PROGRAM_WAIT = 3 * WAIT
+
+
 class Program:
     """A generated program in a subprocess; its stdout lines arrive on a queue (reads never block us)."""
 
@@ -65,6 +69,7 @@ class Program:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         self.raw = bytearray()  # everything printed, byte for byte
+        self._stderr: str | None = None
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -85,9 +90,9 @@ class Program:
         found = [line for line in self.seen if re.search(pattern, line)]
         while len(found) < count:
             try:
-                line = self.lines.get(timeout=WAIT)
+                line = self.lines.get(timeout=PROGRAM_WAIT)
             except queue.Empty:
-                self.stop()
+                self.stop()  # ended, so its stderr can be read whole
                 raise AssertionError(f"no line like {pattern!r}; stderr: {self.stderr()}") from None
             self.seen.append(line)
             if re.search(pattern, line):
@@ -105,13 +110,16 @@ class Program:
     def stderr(self) -> str:
         if self.process.poll() is None:
             return "(still running)"
-        assert self.process.stderr is not None
-        return self.process.stderr.read().decode(errors="replace")
+        if self._stderr is None:
+            assert self.process.stderr is not None
+            self._stderr = self.process.stderr.read().decode(errors="replace")
+        return self._stderr
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait(WAIT)
+        self.stderr()  # read before the pipe is closed, for the failure message
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:
                 stream.close()
