@@ -23,6 +23,7 @@ from netlab.core.events import (
     Error,
     Event,
     HttpExchange,
+    Info,
     Listening,
     Opened,
     Stopped,
@@ -33,6 +34,10 @@ from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.core.variables import Expander, payload_bytes
 from netlab.http import code as http_code
 from netlab.http.file_server import FileServer, FileServerConfig
+from netlab.http.raw import to_crlf
+from netlab.http.raw_client import RawHttpClient
+from netlab.http.raw_code import program as raw_http_program
+from netlab.http.raw_config import RawHttpConfig
 from netlab.lab import SUFFIX as LAB_SUFFIX
 from netlab.tcp import code as tcp_code
 from netlab.tcp.client import TcpClients
@@ -130,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_code_option(serve)
     _add_udp_commands(commands)
+    _add_raw_http_command(commands)
     return parser
 
 
@@ -137,6 +143,88 @@ def _add_code_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--code", action="store_true", help="print the equivalent Python program instead of running"
     )
+
+
+def _add_raw_http_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    raw = commands.add_parser(
+        "raw-http", help="send a raw HTTP request's exact bytes; the raw reply to stdout, timing to stderr"
+    )
+    raw.add_argument("host")
+    raw.add_argument("port", type=int)
+    raw.add_argument("--tls", action="store_true", help="connect with TLS")
+    raw.add_argument(
+        "--insecure", action="store_true", help="with --tls, don't verify the server's certificate"
+    )
+    what = raw.add_mutually_exclusive_group(required=True)
+    what.add_argument("--file", metavar="REQUEST_FILE", help="send this file's bytes as the request")
+    what.add_argument("--request", metavar="TEXT", help="send this text as the request")
+    raw.add_argument("--crlf", action="store_true", help="convert every line end to CRLF first")
+    raw.add_argument(
+        "--timeout", type=float, default=10.0, help="seconds to wait for more bytes (default %(default)s)"
+    )
+    _add_code_option(raw)
+
+
+def _raw_http_config(args: argparse.Namespace) -> RawHttpConfig:
+    if args.file is not None:
+        try:
+            with open(args.file, "rb") as file:
+                text = file.read().decode("utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise ConfigError(
+                [FieldProblem("file", f"Cannot read {args.file}: {exc.strerror}", "check the path")]
+            ) from None
+    else:
+        text = args.request
+    return RawHttpConfig(
+        host=args.host,
+        port=args.port,
+        tls=args.tls,
+        verify=not args.insecure,
+        request=text,
+        crlf=args.crlf,
+        auto_length=False,  # the CLI sends the bytes as given
+        timeout=args.timeout,
+    )
+
+
+def _raw_http(args: argparse.Namespace) -> int:
+    config = _raw_http_config(args)
+    data = config.request.encode("utf-8", errors="surrogateescape")
+    if config.crlf:
+        data = to_crlf(config.request).encode("utf-8", errors="surrogateescape")
+    events: queue.Queue[Event] = queue.Queue()
+    engine = RawHttpClient(events.put)
+    thread = threading.Thread(target=engine.run, name="netlab-raw-http")
+    thread.start()
+    status = 0
+    opened = False
+    out = sys.stdout.buffer
+    try:
+        engine.request(config, data)
+        while True:
+            try:
+                event = events.get(timeout=config.timeout * 3 + 5)
+            except queue.Empty:
+                print("netlab: the request did not finish in time", file=sys.stderr)
+                return 1
+            if isinstance(event, Error):
+                _say(event)
+                status = 1
+            elif isinstance(event, Data) and event.direction.value == "received":
+                out.write(event.data)
+                out.flush()
+            elif isinstance(event, Info):
+                print(event.text, file=sys.stderr, flush=True)
+                if event.text.startswith("Response:"):
+                    return status
+            elif isinstance(event, Opened):
+                opened = True
+            elif isinstance(event, Closed) and not opened:
+                return 1  # never connected: the error above says why
+    finally:
+        engine.stop()
+        thread.join(5)
 
 
 def _add_udp_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -188,6 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _udp_recv(args)
         if args.command == "udp-send":
             return _udp_send(args)
+        if args.command == "raw-http":
+            return _raw_http(args)
         return _tcp_client(args)
     except (ConfigError, CodecError) as exc:
         hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
@@ -207,6 +297,8 @@ def _program(args: argparse.Namespace) -> str:
         return udp_program(_udp_recv_config(args))
     if args.command == "udp-send":
         return udp_program(_udp_send_config(args), _udp_send_box(args), repeat=args.count != 1)
+    if args.command == "raw-http":
+        return raw_http_program(_raw_http_config(args))
     raise ConfigError([FieldProblem("code", f"{args.command} has no --code yet", "")])
 
 
