@@ -95,6 +95,22 @@ class RawHttpClient(TcpClients):
             exchange.resolved = time.monotonic()
         super()._resolved(conn, config, tls, outcome, deadline)
 
+    def _connect(
+        self,
+        conn: int,
+        config: TcpClientConfig,
+        tls: ssl.SSLContext | None,
+        addresses: list[Address],
+        timeout: float,
+    ) -> None:
+        super()._connect(conn, config, tls, addresses, timeout)
+        exchange = self._exchanges.get(conn)
+        stream = self._streams.get(conn)
+        if exchange is not None and stream is not None and exchange.config.sni:
+            # The TLS wrap happens once connect() completes, always on a later turn of the loop,
+            # so the name sent in the handshake can still be changed here.
+            stream._server_hostname = exchange.config.sni
+
     def emit(self, event: Event) -> None:
         if isinstance(event, Opened):  # TCP is up; TLS (if any) comes next
             exchange = self._exchanges.get(event.conn)

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from netlab.core.events import Closed, Data, Direction, Error, Event, Info
+from netlab.core.events import Closed, Data, Direction, Error, Event, Info, TlsInfo
 from netlab.http.raw import read_responses
 from netlab.http.raw_client import RawHttpClient, methods_of
 from netlab.http.raw_config import RawHttpConfig
@@ -185,3 +185,30 @@ def test_tls_verification_fails_clearly_and_the_toggle_lets_it_through() -> None
 def test_methods_of_finds_each_request_line() -> None:
     assert methods_of(b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n") == ("HEAD", "GET")
     assert methods_of(b"junk") == ("GET",)
+
+
+def test_sni_sends_the_name_asked_for_and_the_log_shows_the_tls_session() -> None:
+    trustme = pytest.importorskip("trustme")
+    cert = trustme.CA().issue_cert("netlab.test")
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    names: list[str | None] = []
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name)  # type: ignore[assignment,misc,func-returns-value]
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.settimeout(5)
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(65536)
+                tls.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        finally:
+            listener.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    config = RawHttpConfig(port=listener.getsockname()[1], tls=True, verify=False, sni="netlab.test")
+    events = _exchange(config, b"GET / HTTP/1.1\r\nHost: netlab.test\r\n\r\n")
+    assert names == ["netlab.test"]
+    assert any(isinstance(e, TlsInfo) for e in events)
+    assert _infos(events)[-1] == "Response: HTTP/1.1 204 No Content"
