@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal, Slot
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from netlab.core.config import ConfigError
 from netlab.core.engine import Engine
@@ -112,3 +112,35 @@ class EnginePanel(QWidget):
             self.counters.show_counters(self.runner.engine.counters())
             self.log.note_bridge_drops(self.runner.dropped)
             self.on_tick(self.runner.engine)
+
+
+class SideBySide(QWidget):
+    """A tab made of two panels, left and right, so a student sees both ends of one exchange.
+
+    Each panel has `status` (a signal), `runner` (its engine runner, or None) and `stop()`.
+
+    Signals:
+        status(str): a line for the window's status bar, from either panel.
+    """
+
+    status = Signal(str)
+
+    def __init__(self, object_name: str, left: Any, right: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.panels = (left, right)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(splitter)
+        for panel in self.panels:
+            panel.status.connect(self.status)
+
+    def runners(self) -> list[EngineRunner[Any]]:
+        return [panel.runner for panel in self.panels if panel.runner is not None]
+
+    def stop_all(self) -> None:
+        for panel in self.panels:
+            panel.stop()

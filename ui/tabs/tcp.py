@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -44,7 +42,7 @@ from netlab.tcp.server import TcpServer
 from netlab.tcp.stream import ConnectionInfo
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
-from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel
+from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel, SideBySide
 from ui.common.rules import RulesEditor
 from ui.common.widgets import (
     AddressRow,
@@ -855,37 +853,20 @@ class ClientPanel(QWidget):
             self.runner.engine.set_trace(on)
 
 
-class TcpTab(QWidget):
+class TcpTab(SideBySide):
     """Server on the left, clients on the right, so a student sees both ends of one conversation.
 
     Signals:
         status(str): a line for the window's status bar.
     """
 
-    status = Signal(str)
     lab_key = "tcp"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("tcpTab")
-        self.server = ServerPanel()
-        self.client = ClientPanel()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.server)
-        splitter.addWidget(self.client)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
-        self.server.status.connect(self.status)
-        self.client.status.connect(self.status)
+        server, client = ServerPanel(), ClientPanel()
+        super().__init__("tcpTab", server, client, parent)
+        self.server, self.client = server, client
         self.server.listening.connect(self.client.offer_server)
-
-    def runners(self) -> list[EngineRunner[Any]]:
-        return [r for r in (self.server.runner, self.client.runner) if r is not None]
-
-    def stop_all(self) -> None:
-        self.server.stop()
-        self.client.stop()
 
     def lab_state(self) -> TcpTabState:
         """Both panels and their send boxes as configs; raises ConfigError naming the first bad field."""

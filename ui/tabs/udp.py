@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -42,7 +41,7 @@ from netlab.udp.receiver import UdpReceiver
 from netlab.udp.sender import UdpSender
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
-from ui.common.panel import EnginePanel
+from ui.common.panel import EnginePanel, SideBySide
 from ui.common.rules import RulesEditor
 from ui.common.widgets import (
     CountersBar,
@@ -684,36 +683,19 @@ class UdpSenderPanel(EnginePanel):
             self.runner.engine.set_trace(on)
 
 
-class UdpTab(QWidget):
+class UdpTab(SideBySide):
     """Receiver on the left, sender on the right: both ends of a datagram exchange in one view.
 
     Signals:
         status(str): a line for the window's status bar.
     """
 
-    status = Signal(str)
     lab_key = "udp"
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("udpTab")
-        self.receiver_panel = UdpReceiverPanel()
-        self.sender_panel = UdpSenderPanel()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.receiver_panel)
-        splitter.addWidget(self.sender_panel)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(splitter)
-        self.receiver_panel.status.connect(self.status)
-        self.sender_panel.status.connect(self.status)
-
-    def runners(self) -> list[EngineRunner[Any]]:
-        return [r for r in (self.receiver_panel.runner, self.sender_panel.runner) if r is not None]
-
-    def stop_all(self) -> None:
-        self.receiver_panel.stop()
-        self.sender_panel.stop()
+        receiver, sender = UdpReceiverPanel(), UdpSenderPanel()
+        super().__init__("udpTab", receiver, sender, parent)
+        self.receiver_panel, self.sender_panel = receiver, sender
 
     def lab_state(self) -> UdpTabState:
         """The form as configs; raises ConfigError naming the first bad field."""
