@@ -60,7 +60,7 @@ def _one_shot_server(reply: bytes, *, hold: bool = False) -> tuple[int, threadin
             conn.recv(65536)
             conn.sendall(reply)
             if hold:
-                done.wait(5)
+                done.wait(30)  # every test sets done when it has finished
         finally:
             conn.close()
             listener.close()
@@ -212,3 +212,26 @@ def test_sni_sends_the_name_asked_for_and_the_log_shows_the_tls_session() -> Non
     assert names == ["netlab.test"]
     assert any(isinstance(e, TlsInfo) for e in events)
     assert _infos(events)[-1] == "Response: HTTP/1.1 204 No Content"
+
+
+def test_cancel_ends_a_never_ending_response_at_once() -> None:
+    reply = b"HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\nstart"
+    port, done = _one_shot_server(reply, hold=True)
+    events: queue.Queue[Event] = queue.Queue()
+    engine = RawHttpClient(events.put)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    seen: list[Event] = []
+    try:
+        conn = engine.request(RawHttpConfig(port=port, timeout=60), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        while not any(isinstance(e, Data) and e.direction is Direction.RECEIVED for e in seen):
+            seen.append(events.get(timeout=10))
+        engine.cancel(conn)
+        while not (isinstance(seen[-1], Info) and seen[-1].text.startswith("Response:")):
+            seen.append(events.get(timeout=10))  # the 60 s read timeout would fail this wait
+    finally:
+        done.set()
+        engine.stop()
+        thread.join(5)
+    assert "ended before its body" in _infos(seen)[-1]
+    assert any(isinstance(e, Closed) for e in seen)
