@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
-from netlab.core.events import Event, Info, Opened
+from netlab.core.events import Error, Event, Info, Opened
 from netlab.http.raw import read_responses
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.client import Address, TcpClients
@@ -33,6 +33,8 @@ class Exchange:
     received: int = 0
     sent: int = 0
     timer: Timer | None = None
+    reported: bool = False  # the timing and parse lines are out (keep-open: before the close)
+    number: int = 1  # which request on this connection
 
 
 def methods_of(request: bytes) -> tuple[str, ...]:
@@ -76,7 +78,38 @@ class RawHttpClient(TcpClients):
     def cancel(self, conn: int) -> None:
         self.close(conn)
 
+    def send_more(self, conn: int, data: bytes) -> None:
+        """Send the next request on connection conn, if it is still open (keep-alive reuse)."""
+        self.loop.call_soon_threadsafe(self._send_more, conn, data)
+
     # ------------------------------------------------------------------ loop thread
+    def _send_more(self, conn: int, data: bytes) -> None:
+        stream = self._streams.get(conn)
+        old = self._exchanges.get(conn)
+        if stream is None or old is None:
+            self.emit(
+                Error(
+                    source=self.source,
+                    conn=conn,
+                    message=f"Connection #{conn} is closed",
+                    hint="Send opens a new connection; tick 'keep connection open' to reuse one",
+                )
+            )
+            return
+        if old.timer is not None:
+            old.timer.cancel()
+        exchange = Exchange(old.config, data, methods_of(data), number=old.number + 1)
+        exchange.connected = exchange.ready = exchange.started
+        self._exchanges[conn] = exchange
+        text = (
+            f"Reusing connection #{conn} (keep-alive): request {exchange.number} goes on the same socket,"
+            " no new connect or TLS handshake"
+        )
+        self.emit(Info(source=self.source, conn=conn, peer=stream.peer, text=text))
+        exchange.sent = len(data)
+        stream.write(data)
+        self._arm_timeout(conn, exchange)
+
     def _start(self, conn: int, tcp: TcpClientConfig, exchange: Exchange) -> None:
         # The exchange is known before _open: a loopback connect can be ready at once.
         self._exchanges[conn] = exchange
@@ -140,6 +173,10 @@ class RawHttpClient(TcpClients):
         if room > 0:
             exchange.kept += data[:room]
         self._arm_timeout(stream.conn, exchange)
+        if exchange.config.keep_open and not exchange.reported:
+            reading = read_responses(bytes(exchange.kept), exchange.methods, closed=False)
+            if len(reading.responses) == len(exchange.methods) and all(r.complete for r in reading.responses):
+                self._report(stream, exchange)  # every response is in: say so without waiting for a close
 
     def _arm_timeout(self, conn: int, exchange: Exchange) -> None:
         if exchange.timer is not None:
@@ -159,6 +196,11 @@ class RawHttpClient(TcpClients):
         exchange = self._exchanges.pop(stream.conn, None)
         if exchange is None:
             return
+        if not exchange.reported:
+            self._report(stream, exchange)
+
+    def _report(self, stream: Stream, exchange: Exchange) -> None:
+        exchange.reported = True
         if exchange.timer is not None:
             exchange.timer.cancel()
         self.emit(Info(source=self.source, conn=stream.conn, peer=stream.peer, text=timing_line(exchange)))

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from netlab.core.events import Closed, Data, Direction, Error, Event, Info, TlsInfo
+from netlab.core.events import Closed, Data, Direction, Error, Event, Info, Opened, TlsInfo
 from netlab.http.raw import read_responses
 from netlab.http.raw_client import RawHttpClient, methods_of
 from netlab.http.raw_config import RawHttpConfig
@@ -235,3 +235,30 @@ def test_cancel_ends_a_never_ending_response_at_once() -> None:
         thread.join(5)
     assert "ended before its body" in _infos(seen)[-1]
     assert any(isinstance(e, Closed) for e in seen)
+
+
+def test_keep_open_reports_each_response_and_reuses_the_connection(http_port: int) -> None:
+    events: queue.Queue[Event] = queue.Queue()
+    engine = RawHttpClient(events.put)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    seen: list[Event] = []
+
+    def until_response() -> None:
+        seen.append(events.get(timeout=10))
+        while not (isinstance(seen[-1], Info) and seen[-1].text.startswith("Response:")):
+            seen.append(events.get(timeout=10))
+
+    try:
+        config = RawHttpConfig(port=http_port, keep_open=True, timeout=60)
+        conn = engine.request(config, b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n")
+        until_response()
+        engine.send_more(conn, b"GET /second HTTP/1.1\r\nHost: x\r\n\r\n")
+        until_response()
+    finally:
+        engine.stop()
+        thread.join(5)
+    assert _received(seen).endswith(b"path /second")
+    assert sum(isinstance(e, Opened) for e in seen) == 1
+    assert any("Reusing connection" in text and "request 2" in text for text in _infos(seen))
+    assert not any(isinstance(e, Closed) for e in seen)
