@@ -35,6 +35,7 @@ def words(problems: list[FieldProblem]) -> list[tuple[str, str, str]]:
         ("a-b.example.org.", Family.AUTO, []),
         ("_srv.local", Family.AUTO, []),
         ("[::1]", Family.IPV6, []),
+        ("X127.0.0.1", Family.IPV6, []),  # a name that ends like an address is still a name
         ("::", Family.DUAL, []),
         ("  ", Family.AUTO, [("host", "The host is empty", "type an address such as 127.0.0.1")]),
         (
