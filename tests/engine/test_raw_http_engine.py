@@ -180,6 +180,10 @@ def test_tls_verification_fails_clearly_and_the_toggle_lets_it_through() -> None
     allowed = _exchange(RawHttpConfig(port=tls_server(), tls=True, verify=False), request)
     assert _infos(allowed)[-1] == "Response: HTTP/1.1 200 OK"
     assert "TLS handshake" in _infos(allowed)[-2]
+    tls = [e for e in allowed if isinstance(e, TlsInfo)]
+    assert tls and tls[0].version.startswith("TLS") and tls[0].cipher
+    shown = next(text for text in _infos(allowed) if "certificate NOT verified" in text)
+    assert "subject" in shown and "issuer" in shown and "expires" in shown
 
 
 def test_methods_of_finds_each_request_line() -> None:
