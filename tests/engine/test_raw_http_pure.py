@@ -165,3 +165,67 @@ def test_config_defaults_and_refusals() -> None:
     with pytest.raises(ConfigError) as caught:
         RawHttpConfig(host="", port=0, timeout=0, cap=1, request=" ", sni="bad name!")
     assert {p.field for p in caught.value.problems} == {"host", "port", "timeout", "cap", "request", "sni"}
+
+
+# The exact teaching texts: a changed byte in a template is a changed lesson.
+TEMPLATES = {
+    "Broken: bare LF line ends": "GET / HTTP/1.1\nHost: h:1\nConnection: close\n\n",
+    "Broken: no Host header": "GET / HTTP/1.1\r\nConnection: close\r\n\r\n",
+    "Broken: wrong Content-Length": "POST /form HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Content-Length: 40\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "name=Ada&lang=en",
+    "Chunked upload": "POST /upload HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Transfer-Encoding: chunked\r\n"
+    "Content-Type: text/plain\r\n"
+    "Connection: close\r\n"
+    "\r\n"
+    "5\r\n"
+    "Hello\r\n"
+    "7\r\n"
+    ", world\r\n"
+    "0\r\n"
+    "\r\n",
+    "Connection: close": "GET / HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n",
+    "DELETE": "DELETE /item/1 HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n",
+    "GET": "GET / HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n",
+    "HEAD": "HEAD / HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n",
+    "Keep-alive": "GET / HTTP/1.1\r\nHost: h:1\r\nConnection: keep-alive\r\n\r\n",
+    "OPTIONS": "OPTIONS * HTTP/1.1\r\nHost: h:1\r\nConnection: close\r\n\r\n",
+    "POST JSON": "POST /json HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Content-Type: application/json\r\n"
+    "Connection: close\r\n"
+    "Content-Length: 29\r\n"
+    "\r\n"
+    '{"name": "Ada", "lang": "en"}',
+    "POST form": "POST /form HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Content-Type: application/x-www-form-urlencoded\r\n"
+    "Connection: close\r\n"
+    "Content-Length: 16\r\n"
+    "\r\n"
+    "name=Ada&lang=en",
+    "PUT": "PUT /item/1 HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Content-Type: text/plain\r\n"
+    "Connection: close\r\n"
+    "Content-Length: 8\r\n"
+    "\r\n"
+    "new text",
+    "Two pipelined requests": "GET /one HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "\r\n"
+    "GET /two HTTP/1.1\r\n"
+    "Host: h:1\r\n"
+    "Connection: close\r\n"
+    "\r\n",
+}
+
+
+def test_templates_are_exactly_the_lessons() -> None:
+    assert raw.templates("h:1") == TEMPLATES
+    assert raw.templates()["GET"].startswith("GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
