@@ -25,9 +25,11 @@ declare -A TESTS=(
   [netlab/http/files.py]="tests/engine/test_http_files_cases.py tests/engine/test_file_server.py"
   [netlab/lab/serial.py]="tests/engine/test_serial.py"
   [netlab/udp/seqheader.py]="tests/engine/test_udp_pure.py tests/engine/test_udp_exact.py"
+  [netlab/http/raw.py]="tests/engine/test_raw_http_pure.py"
 )
 ORDER=(netlab/core/codec.py netlab/core/autoreply.py netlab/core/responder.py netlab/core/variables.py
-       netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py)
+       netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py
+       netlab/http/raw.py)
 [ $# -gt 0 ] && ORDER=("$@")
 
 for module in "${ORDER[@]}"; do
