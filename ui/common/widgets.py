@@ -440,8 +440,10 @@ class OneLineLabel(QLabel):
 class CountersBar(OneLineLabel):
     """Connections, messages and bytes each way, and the current rates."""
 
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, object_name: str, parent: QWidget | None = None, *, connections: bool = True) -> None:
         super().__init__("", parent)
+        # UDP has no connections: a count of them there would teach the wrong thing.
+        self._connections = connections
         named(self, object_name, "Traffic counters")  # a long flood's totals never widen the form
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -468,8 +470,7 @@ class CountersBar(OneLineLabel):
             rate_in = (counters.bytes_in - self._last[1].bytes_in) / elapsed
             rate_out = (counters.bytes_out - self._last[1].bytes_out) / elapsed
         self._last = (now, counters)
-        text = (
-            f"Connections: {counters.connections}   "
+        text = (f"Connections: {counters.connections}   " if self._connections else "") + (
             f"In: {counters.messages_in:,} msgs, {human_bytes(counters.bytes_in)} "
             f"({human_bytes(rate_in)}/s)   "
             f"Out: {counters.messages_out:,} msgs, {human_bytes(counters.bytes_out)} "

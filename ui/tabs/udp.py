@@ -148,7 +148,7 @@ class UdpReceiverPanel(EnginePanel):
         self.reply_button = _button(
             "Reply to selected", "udpReceiverReply", "Reply to the sender of the selected datagram"
         )
-        self.counters = CountersBar("udpReceiverCounters")
+        self.counters = CountersBar("udpReceiverCounters", connections=False)
         self.stats = named(QLabel(), "udpReceiverStats", "Datagram rate, kernel drops and loss")
         self.stats.setWordWrap(True)
         self.stats.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -425,7 +425,7 @@ class UdpSenderPanel(EnginePanel):
         self.generate_button = _button("Generate", "udpGenStart", "Start the traffic generator")
         self.achieved = named(QLabel(), "udpGenAchieved", "Achieved rate")
 
-        self.counters = CountersBar("udpSenderCounters")
+        self.counters = CountersBar("udpSenderCounters", connections=False)
         self.log = LogPane("udpSender", store=udp_log_store())
         self.form_error = QLabel()
         self.form_error.setObjectName("udpSenderFormError")
