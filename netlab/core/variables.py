@@ -4,6 +4,11 @@ The one place that knows them: the UDP and TCP send boxes and the auto-reply mac
 through here. A template is parsed once (parse() raises VariableError, a CodecError, with the
 position and a hint) and rendered to bytes on every send, so a periodic send of
 'ping {counter}' puts 'ping 1', 'ping 2' ... on the wire. '{{' and '}}' write a literal brace.
+
+A hex payload takes variables too ('01 03 {counter:2} {random:4}'): there the text between them is
+hex, {counter} and {seq} are binary numbers (one byte, or {counter:N} bytes, big-endian, wrapping
+round) and {random:N} is N random bytes, as a binary protocol wants them; {time}, {date} and {peer}
+are their text, encoded as ASCII.
 """
 
 from __future__ import annotations
@@ -16,11 +21,12 @@ from netlab.core.codec import CodecError, LineEnding, Payload, encode_text, pars
 
 # name -> what it gives; the order is the order the hint and the help text list them in.
 VARIABLES: dict[str, str] = {
-    "counter": "how many sends so far, this one included: 1, 2, 3 … ({counter:5} pads to 00001)",
+    "counter": "how many sends so far, this one included: 1, 2, 3 … ({counter:5} pads to 00001;"
+    " in hex, {counter:2} is two bytes)",
     "seq": "the sequence number, starting at 0: 0, 1, 2 … ({seq:5} pads to 00000)",
     "time": "the local time, 08:47:31",
     "date": "the local date, 2026-11-21",
-    "random:N": "N random decimal digits",
+    "random:N": "N random decimal digits (N random bytes in a hex payload)",
     "hex:..": "raw bytes written as hex, e.g. {hex:0d0a} for CR LF",
     "peer": "the other side's address, host:port",
 }
@@ -151,14 +157,18 @@ class Expander:
         eol: LineEnding = LineEnding.NONE,
         peer: str = "",
         lenient: bool = False,
+        hex_mode: bool = False,
     ) -> bytes:
         """The bytes of one send; counts it. Raises CodecError if literal text can't be encoded,
-        unless lenient, when such characters become the encoding's replacement character."""
+        unless lenient, when such characters become the encoding's replacement character.
+        hex_mode: the literal text is hex and the numbers are binary (see the module's docstring)."""
         self.sends += 1
         now = time.localtime(self._clock)
         out = bytearray()
         for piece in pieces:
-            if isinstance(piece, Literal):
+            if hex_mode:
+                out += self._binary(piece, now, peer)
+            elif isinstance(piece, Literal):
                 text = piece.text.encode(encoding, "replace").decode(encoding) if lenient else piece.text
                 out += encode_text(text, encoding, escapes=escapes)
             elif piece.name == "hex":
@@ -166,6 +176,20 @@ class Expander:
             else:
                 out += encode_text(self._text(piece, now, peer), encoding)
         return bytes(out) + eol.bytes
+
+    def _binary(self, piece: Piece, now: time.struct_time, peer: str) -> bytes:
+        """One piece of a hex payload."""
+        if isinstance(piece, Literal):
+            return parse_hex(piece.text)
+        if piece.name in ("counter", "seq"):
+            width = max(1, int(piece.arg or 0))  # {counter} and {counter:0}: one byte
+            value = self.sends if piece.name == "counter" else self.sends - 1
+            return (value % (1 << 8 * width)).to_bytes(width, "big")
+        if piece.name == "random":
+            return self._rng.randbytes(int(piece.arg))
+        if piece.name == "hex":
+            return parse_hex(piece.arg)
+        return encode_text(self._text(piece, now, peer), "ascii")
 
     def _text(self, piece: Variable, now: time.struct_time, peer: str) -> str:
         name = piece.name
@@ -206,9 +230,11 @@ def has_variables(template: str) -> bool:
 
 
 def payload_bytes(payload: Payload, expander: Expander | None, peer: str = "") -> bytes:
-    """One send of what the send box holds: variables filled in for text when an expander is given."""
-    if expander is None or payload.kind != "text":
+    """One send of what the send box holds: variables filled in (text or hex) when an expander is given."""
+    if expander is None or payload.kind not in ("text", "hex"):
         return payload.to_bytes()
+    if payload.kind == "hex":
+        return expander.render(parse(payload.text), peer=peer, hex_mode=True)
     return expander.render(
         parse(payload.text), encoding=payload.encoding, escapes=payload.escapes, eol=payload.eol, peer=peer
     )

@@ -12,8 +12,8 @@ from netlab.core.codec import CodecError
 from netlab.core.config import format_address
 from netlab.core.engine import Timer
 from netlab.core.events import Error, Info, Listening, Sink
-from netlab.core.sendbox import SendBox
-from netlab.core.variables import Expander, payload_bytes
+from netlab.core.sendbox import SendBox, send_bytes
+from netlab.core.variables import Expander
 from netlab.udp.config import TrafficConfig, UdpSenderConfig
 from netlab.udp.datagram import DatagramEngine, family_name, family_of
 from netlab.udp.failures import explain_udp, max_payload, oversize
@@ -187,11 +187,7 @@ class UdpSender(DatagramEngine):
         self._periodic = None
         conn, peer = self._target_conn()
         try:
-            data = (
-                fixed
-                if fixed is not None
-                else payload_bytes(box.payload, self.expander if box.variables else None, peer)
-            )
+            data = fixed if fixed is not None else send_bytes(box, self.expander, peer)
         except CodecError as exc:
             self.emit(Error(source=self.source, message=exc.message, hint=exc.hint))
             return

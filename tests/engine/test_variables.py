@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import random
 import re
+import time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from netlab.core.checksum import Algorithm, Checksum
 from netlab.core.codec import CodecError, LineEnding, Payload
+from netlab.core.sendbox import SendBox, send_bytes
 from netlab.core.variables import (
     Expander,
     Literal,
@@ -103,6 +106,73 @@ def test_payload_bytes_expands_text_only_when_asked() -> None:
     assert payload_bytes(text, expander) == b"n=2"
     assert payload_bytes(text, None) == b"n={counter}"
     assert payload_bytes(Payload("hex", "41 42"), expander) == b"AB"
+    assert payload_bytes(Payload("hex", "41 {counter}"), expander) == b"A\x04"  # the fourth send
+
+
+@pytest.mark.parametrize(
+    ("template", "sends", "expected"),
+    [
+        ("01 03 {counter}", 1, b"\x01\x03\x01"),
+        ("{counter}", 3, b"\x03"),
+        ("{counter:0}", 2, b"\x02"),
+        ("{counter:2}", 3, b"\x00\x03"),
+        ("{seq:2}", 3, b"\x00\x02"),
+        ("{seq}", 1, b"\x00"),
+        ("{counter}", 256, b"\x00"),  # one byte wraps round after 255
+        ("{counter:2}", 257, b"\x01\x01"),
+        ("aa{hex:0d0a}bb", 1, b"\xaa\r\n\xbb"),
+        ("{date}", 1, time.strftime("%Y-%m-%d", time.localtime(NOON)).encode()),
+        ("{time}", 1, time.strftime("%H:%M:%S", time.localtime(NOON)).encode()),
+        ("{peer}", 1, b"10.0.0.1:5"),
+        ("{{", 1, None),
+        ("", 1, b""),
+    ],
+)
+def test_hex_payloads_take_binary_variables(template: str, sends: int, expected: bytes | None) -> None:
+    if expected is None:
+        with pytest.raises(CodecError):
+            render(template, sends, hex_mode=True, peer="10.0.0.1:5")
+        return
+    assert render(template, sends, hex_mode=True, peer="10.0.0.1:5") == expected
+
+
+def test_random_in_hex_is_n_random_bytes_and_in_text_n_digits() -> None:
+    data = render("{random:300}", hex_mode=True)
+    assert len(data) == 300
+    assert set(data) - set(b"0123456789")  # bytes, not digits (300 digits in a row: never)
+    digits = render("{random:300}")
+    assert len(digits) == 300 and set(digits) <= set(b"0123456789")
+    assert len(set(digits)) > 1
+
+
+def test_payload_bytes_hex_counts_on() -> None:
+    expander = Expander()
+    box = Payload("hex", "ff {counter}")
+    assert [payload_bytes(box, expander) for _ in range(3)] == [b"\xff\x01", b"\xff\x02", b"\xff\x03"]
+    with pytest.raises(CodecError, match="hex digit"):
+        payload_bytes(box, None)  # without variables the braces are just bad hex
+
+
+def test_send_bytes_fills_in_variables_then_appends_the_checksum() -> None:
+    box = SendBox(Payload("text", "n={counter}"), checksum=Checksum(Algorithm.SUM8))
+    expander = Expander()
+    first, second = send_bytes(box, expander), send_bytes(box, expander)
+    assert first == b"n=1" + bytes([sum(b"n=1") & 0xFF])
+    assert second == b"n=2" + bytes([sum(b"n=2") & 0xFF])
+    assert send_bytes(SendBox(Payload("text", "n={counter}"), variables=False), expander) == b"n={counter}"
+    assert send_bytes(SendBox(Payload("text", "n={counter}")), None) == b"n={counter}"
+    off = SendBox(Payload("text", "x"), checksum=Checksum(Algorithm.SUM8, append=False))
+    assert send_bytes(off, expander) == b"x"
+
+
+@given(st.text().filter(lambda t: "{" not in t and "}" not in t))
+def test_text_without_braces_is_sent_as_typed(text: str) -> None:
+    assert payload_bytes(Payload("text", text), Expander()) == text.encode()
+
+
+@given(st.binary(max_size=40))
+def test_hex_without_braces_is_sent_as_typed(data: bytes) -> None:
+    assert payload_bytes(Payload("hex", data.hex(" ")), Expander()) == data
 
 
 def test_has_variables() -> None:
