@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from netlab.core.codec import CodecError
 from netlab.core.config import Family
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
@@ -34,6 +35,18 @@ def resolve(host: str, port: int, family: int) -> list[Address]:
     """getaddrinfo() for a TCP connection: every address of host, in the order the system prefers."""
     found = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     return [(info[0], (str(info[4][0]), int(info[4][1]))) for info in found]
+
+
+Render = Callable[[], bytes]  # one periodic send's bytes, made afresh each time ({counter} runs on)
+
+
+@dataclass
+class _Gate:
+    """Sends held back until the server has spoken first or the delay after connect is over."""
+
+    held: list[Callable[[], None]]
+    timer: Timer | None = None
+    waiting_for_server: bool = False
 
 
 @dataclass
@@ -65,6 +78,8 @@ class TcpClients(StreamEngine):
         self._streams: dict[int, Stream] = {}
         self._resolving: dict[int, Timer] = {}  # conn -> its connect timeout, while its name is looked up
         self._periodic: dict[int, _Periodic] = {}
+        self._configs: dict[int, TcpClientConfig] = {}  # each connection's settings, while it lives
+        self._gates: dict[int, _Gate] = {}  # connections whose sends wait for a banner or a delay
         self._resolver = resolver  # None: resolve(), the system's getaddrinfo()
 
     # ------------------------------------------------------------------ thread-safe commands
@@ -79,7 +94,8 @@ class TcpClients(StreamEngine):
     def send_file(self, conn: int, path: str) -> None:
         self.loop.call_soon_threadsafe(self._send_file, conn, path)
 
-    def start_periodic(self, conn: int, data: bytes, every: PeriodicSend) -> None:
+    def start_periodic(self, conn: int, data: bytes | Render, every: PeriodicSend) -> None:
+        """Send data every interval; a callable is called for each send, on the engine's thread."""
         self.loop.call_soon_threadsafe(self._start_periodic, conn, data, every)
 
     def stop_periodic(self, conn: int) -> None:
@@ -98,6 +114,7 @@ class TcpClients(StreamEngine):
     # ------------------------------------------------------------------ loop thread: opening
     def _open(self, conn: int, config: TcpClientConfig) -> None:
         self.trace = self.trace or config.trace
+        self._configs[conn] = config
         host = config.host.strip("[]")
         where = f"{host}:{config.port}"
         try:
@@ -162,6 +179,7 @@ class TcpClients(StreamEngine):
     def _lookup_timed_out(self, conn: int, config: TcpClientConfig) -> None:
         if self._resolving.pop(conn, None) is None:
             return
+        self._configs.pop(conn, None)
         host = config.host.strip("[]")
         where = f"{host}:{config.port}"
         seconds = f"{config.connect_timeout:g}"
@@ -185,6 +203,20 @@ class TcpClients(StreamEngine):
         timeout: float,
     ) -> None:
         where = f"{config.host.strip('[]')}:{config.port}"
+        local = config.local_address
+        if local is not None and local[0]:
+            # A bound IPv4 socket can't reach an IPv6 address (nor the other way): try the matching ones.
+            family = socket.AF_INET6 if ":" in local[0] else socket.AF_INET
+            addresses = [address for address in addresses if address[0] == family]
+            if not addresses:
+                self._not_opened_plainly(
+                    conn,
+                    where,
+                    f"{where} has no {'IPv6' if family == socket.AF_INET6 else 'IPv4'} address "
+                    f"to reach from the local address {local[0]}",
+                    "choose a local address of the same IP version as the server, or leave it empty",
+                )
+                return
         try:
             sock = socket.socket(addresses[0][0], socket.SOCK_STREAM)
             sock.setblocking(False)
@@ -194,14 +226,20 @@ class TcpClients(StreamEngine):
         stream = Stream(self, sock, conn, where, tls=tls, server_hostname=config.host.strip("[]"))
         self._streams[conn] = stream
         try:
-            stream.connect(addresses, timeout, _options(config))
+            stream.connect(addresses, timeout, _options(config), bind=local)
         except EXPECTED as exc:  # a socket option the system refuses, say: this connection ends
             stream.failed(exc)
 
     def _not_opened(self, conn: int, where: str, exc: BaseException, action: str) -> None:
+        self._configs.pop(conn, None)
         error = error_event(exc, source=self.source, action=action, conn=conn, peer=where)
         self.emit(error)
         self.emit(Closed(source=self.source, conn=conn, peer=where, reason=error.message))
+
+    def _not_opened_plainly(self, conn: int, where: str, message: str, hint: str) -> None:
+        self._configs.pop(conn, None)
+        self.emit(Error(source=self.source, conn=conn, peer=where, message=message, hint=hint))
+        self.emit(Closed(source=self.source, conn=conn, peer=where, reason=message))
 
     def _trace_call(self, conn: int, where: str, call: str, result: str) -> None:
         if self.trace:
@@ -220,13 +258,95 @@ class TcpClients(StreamEngine):
         timer = self._resolving.pop(conn, None)
         if timer is not None:
             timer.cancel()
+            self._configs.pop(conn, None)
             self.emit(Closed(source=self.source, conn=conn, reason="closed by you during the name lookup"))
             return
         self._with_stream(conn, lambda s: s.close("closed by you"))
 
     def _send(self, conn: int, data: bytes) -> None:
         # Bounded like a relay: a peer that never reads costs at most MAX_QUEUED, the rest is counted.
-        self._with_stream(conn, lambda s: s.write(data, droppable=True))
+        if not self._held(conn, lambda: self._send(conn, data)):
+            self._with_stream(conn, lambda s: s.write(data, droppable=True))
+
+    # ------------------------------------------------------------------ loop thread: banner and delay
+    def _held(self, conn: int, action: Callable[[], None]) -> bool:
+        """True if conn's sends wait (for the server's first bytes or the delay): action runs later."""
+        gate = self._gates.get(conn)
+        if gate is None:
+            return False
+        gate.held.append(action)
+        if len(gate.held) == 1:
+            what = "the server's first bytes" if gate.waiting_for_server else "the delay after connect"
+            self.emit(Info(source=self.source, conn=conn, text=f"send held until {what}"))
+        return True
+
+    def stream_ready(self, stream: Stream) -> None:
+        config = self._configs.get(stream.conn)
+        if config is None:
+            return
+        if config.wait_for_server:
+            gate = _Gate([], waiting_for_server=True)
+            gate.timer = self.loop.call_later(
+                config.server_first_timeout, self._server_silent, stream.conn, config
+            )
+            self._gates[stream.conn] = gate
+            self.emit(
+                Info(
+                    source=self.source,
+                    conn=stream.conn,
+                    peer=stream.peer,
+                    text=f"waiting up to {config.server_first_timeout:g} s for the server to speak first",
+                )
+            )
+        elif config.connect_delay:
+            self._delay(stream.conn, config, _Gate([]))
+
+    def _delay(self, conn: int, config: TcpClientConfig, gate: _Gate) -> None:
+        gate.waiting_for_server = False
+        gate.timer = self.loop.call_later(config.connect_delay, self._open_gate, conn)
+        self._gates[conn] = gate
+        self.emit(
+            Info(source=self.source, conn=conn, text=f"waiting {config.connect_delay:g} s before sending")
+        )
+
+    def stream_data(self, stream: Stream, data: bytes) -> None:
+        gate = self._gates.get(stream.conn)
+        if gate is None or not gate.waiting_for_server:
+            return
+        if gate.timer is not None:
+            gate.timer.cancel()
+        config = self._configs[stream.conn]
+        if config.connect_delay:
+            self._delay(stream.conn, config, gate)
+        else:
+            self._open_gate(stream.conn)
+
+    def _server_silent(self, conn: int, config: TcpClientConfig) -> None:
+        gate = self._gates.get(conn)
+        if gate is None or not gate.waiting_for_server:
+            return
+        self.emit(
+            Error(
+                source=self.source,
+                conn=conn,
+                message=f"The server said nothing within {config.server_first_timeout:g} s; sending anyway",
+                hint="this server may wait for the client to speak first: untick "
+                "'Wait for the server to speak first', or wait longer",
+            )
+        )
+        if config.connect_delay:
+            self._delay(conn, config, gate)
+        else:
+            self._open_gate(conn)
+
+    def _open_gate(self, conn: int) -> None:
+        gate = self._gates.pop(conn, None)
+        if gate is None:
+            return
+        if gate.held:
+            self.emit(Info(source=self.source, conn=conn, text=f"sending what was held ({len(gate.held)})"))
+        for action in gate.held:
+            action()
 
     def _send_file(self, conn: int, path: str) -> None:
         try:
@@ -236,10 +356,11 @@ class TcpClients(StreamEngine):
             return
         if conn not in self._streams:
             file.close()
-        self._with_stream(conn, lambda s: s.send_file(file))
+        if not self._held(conn, lambda: self._with_stream(conn, lambda s: s.send_file(file))):
+            self._with_stream(conn, lambda s: s.send_file(file))
 
     # ------------------------------------------------------------------ loop thread: periodic sends
-    def _start_periodic(self, conn: int, data: bytes, every: PeriodicSend) -> None:
+    def _start_periodic(self, conn: int, data: bytes | Render, every: PeriodicSend) -> None:
         self._end_periodic(conn, "")
         self.emit(
             Info(
@@ -250,15 +371,16 @@ class TcpClients(StreamEngine):
             )
         )
         self._periodic[conn] = _Periodic()
-        self._periodic_tick(conn, data, every, time.monotonic(), 0)
+        render = data if callable(data) else (lambda: data)
+        self._periodic_tick(conn, render, every, time.monotonic(), 0)
 
-    def _periodic_tick(self, conn: int, data: bytes, every: PeriodicSend, start: float, tick: int) -> None:
+    def _periodic_tick(self, conn: int, render: Render, every: PeriodicSend, start: float, tick: int) -> None:
         """Tick k goes out at start + k intervals: 500 ms x 4 sends at 0, 0.5, 1.0 and 1.5 s."""
         periodic = self._periodic.get(conn)
         stream = self._streams.get(conn)
         if periodic is None or stream is None or stream.state is State.CLOSED:
             return
-        if stream.state is State.OPEN:
+        if stream.state is State.OPEN and conn not in self._gates:  # a held send box skips its ticks
             if stream.queued >= HIGH_WATER:  # the peer is not reading: sending more only piles up
                 if not periodic.paused:
                     periodic.paused = True
@@ -275,6 +397,12 @@ class TcpClients(StreamEngine):
                 if periodic.paused:
                     periodic.paused = False
                     self.emit(Info(source=self.source, conn=conn, text="periodic send resumed"))
+                try:
+                    data = render()
+                except CodecError as exc:  # say, {counter} text the encoding can't write
+                    self.emit(Error(source=self.source, conn=conn, message=exc.message, hint=exc.hint))
+                    self._end_periodic(conn, f"stopped after {_sends(periodic.done)}")
+                    return
                 stream.write(data, droppable=True)
                 periodic.done += 1
         if every.count and periodic.done >= every.count:
@@ -282,7 +410,7 @@ class TcpClients(StreamEngine):
             return
         # Scheduled from the start time, so the interval does not drift with the loop's work.
         when = start + (tick + 1) * every.interval_ms / 1000
-        periodic.timer = self.loop.call_at(when, self._periodic_tick, conn, data, every, start, tick + 1)
+        periodic.timer = self.loop.call_at(when, self._periodic_tick, conn, render, every, start, tick + 1)
 
     def _stop_periodic(self, conn: int, why: str) -> None:
         periodic = self._periodic.get(conn)
@@ -303,6 +431,10 @@ class TcpClients(StreamEngine):
 
     def stream_closed(self, stream: Stream) -> None:
         self._streams.pop(stream.conn, None)
+        self._configs.pop(stream.conn, None)
+        gate = self._gates.pop(stream.conn, None)
+        if gate is not None and gate.timer is not None:
+            gate.timer.cancel()
         self._stop_periodic(stream.conn, "stopped: the connection closed")
 
     def teardown(self) -> None:

@@ -10,6 +10,7 @@ from enum import Enum
 
 from netlab import __version__
 from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.checksum import Algorithm, Checksum
 from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, encode_text, parse_hex
 from netlab.core.config import Family
 from netlab.core.sendbox import SendBox
@@ -464,6 +465,7 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
     if config.tls:
         imports.add("ssl")
     periodic = send.periodic
+    sending = _send_functions(send, imports)  # first: it adds the imports its functions need
     out = [
         f'"""A TCP client: connect to {host} port {config.port}, send the send box, print the replies.',
         "",
@@ -474,6 +476,7 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         "",
         f"HOST = {host!r}",
         f"PORT = {config.port}",
+        *_client_option_lines(config),
         *_payload_lines(send.payload),
         f"REPEAT = False  # True: send DATA every {periodic.interval_ms} ms, "
         + (f"{periodic.count} times" if periodic.count else "until Ctrl+C")
@@ -481,11 +484,14 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         f"INTERVAL_S = {periodic.interval_ms / 1000!r}",
         f"COUNT = {periodic.count}  # 0: until stopped",
         f"REPLY_WAIT_S = {wait!r}  # stop reading after this long without a reply",
+        *sending,
         "",
         "",
         "def connect() -> socket.socket:",
     ]
-    if config.family is Family.AUTO or config.family is Family.DUAL:
+    if config.local_address is not None:
+        out += _bound_connect(config)
+    elif config.family is Family.AUTO or config.family is Family.DUAL:
         out += [
             "    # create_connection() looks the host up (IPv4 or IPv6), then socket() and connect():",
             "    # the three-way handshake happens here.",
@@ -534,9 +540,11 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         "def main() -> None:",
         "    with connect() as sock:",
         '        print(f"connected to {sock.getpeername()[:2]}", file=sys.stderr)',
+        *_before_sending(config),
         "        sent = 0",
         "        while DATA:",
-        "            sock.sendall(DATA)  # sendall() loops until the kernel has taken every byte",
+        "            data = next_send(sent + 1)",
+        "            sock.sendall(data)  # sendall() loops until the kernel has taken every byte",
         "            sent += 1",
         "            if not REPEAT or sent == COUNT:",
         "                break",
@@ -564,3 +572,163 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         "",
     ]
     return "\n".join(out)
+
+
+# ---------------------------------------------------------------------- client: protocol-developer options
+
+
+def _client_option_lines(config: TcpClientConfig) -> list[str]:
+    out = []
+    local = config.local_address
+    if local is not None:
+        out += [f"LOCAL_HOST = {local[0]!r}  # '': any address of this machine", f"LOCAL_PORT = {local[1]}"]
+    if config.wait_for_server:
+        out.append(f"SERVER_FIRST_TIMEOUT_S = {config.server_first_timeout!r}  # wait this long for a banner")
+    if config.connect_delay:
+        out.append(f"DELAY_AFTER_CONNECT_S = {config.connect_delay!r}")
+    return out
+
+
+def _bound_connect(config: TcpClientConfig) -> list[str]:
+    """connect() with a bind() first: the socket is made by hand, for the family the address needs."""
+    local = config.local_address
+    assert local is not None
+    if local[0]:
+        family = "AF_INET6" if ":" in local[0] else "AF_INET"
+    else:
+        family = {Family.IPV4: "AF_INET", Family.IPV6: "AF_INET6"}.get(config.family, "AF_UNSPEC")
+    out = [
+        "    # getaddrinfo(): the server's address, of the IP version our local address has.",
+        f"    found = socket.getaddrinfo(HOST, PORT, socket.{family}, socket.SOCK_STREAM)",
+        "    family, _, _, _, address = found[0]",
+        "    sock = socket.socket(family, socket.SOCK_STREAM)",
+    ]
+    if local[1]:
+        out += [
+            "    # SO_REUSEADDR: the port may still be in TIME_WAIT from the last run; reuse it anyway.",
+            "    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+        ]
+    out += [
+        "    # bind() before connect(): we choose our end's address instead of letting connect() pick.",
+        '    any_address = "::" if family == socket.AF_INET6 else "0.0.0.0"',
+        "    sock.bind((LOCAL_HOST or any_address, LOCAL_PORT))",
+        f"    sock.settimeout({config.connect_timeout!r})",
+        "    sock.connect(address)  # the three-way handshake happens here",
+    ]
+    return out
+
+
+def _before_sending(config: TcpClientConfig) -> list[str]:
+    """Waiting for the server's banner and the delay after connect, as NetLab holds its sends."""
+    out = []
+    if config.wait_for_server:
+        out += [
+            "        # The server speaks first (a banner): read it before sending anything.",
+            "        sock.settimeout(SERVER_FIRST_TIMEOUT_S)",
+            "        try:",
+            f"            banner = sock.recv({READ_SIZE})",
+            "            sys.stdout.buffer.write(banner)",
+            "            sys.stdout.buffer.flush()",
+            "        except TimeoutError:",
+            '            print(f"the server said nothing within {SERVER_FIRST_TIMEOUT_S} s; sending anyway",'
+            " file=sys.stderr)",
+            f"        sock.settimeout({config.connect_timeout!r})",
+        ]
+    if config.connect_delay:
+        out.append("        time.sleep(DELAY_AFTER_CONNECT_S)  # some devices need a moment after connecting")
+    return out
+
+
+def _send_functions(send: SendBox, imports: set[str]) -> list[str]:
+    """next_send(n): the n-th send's bytes, its variables filled in and its checksum appended."""
+    payload = send.payload
+    pieces: list[bytes | tuple[str, int]] | None = None
+    if send.variables and payload.kind is PayloadKind.TEXT:
+        try:
+            parsed = parse(payload.text)
+        except CodecError:
+            parsed = ()
+        if any(isinstance(piece, Variable) for piece in parsed):
+            pieces = _send_pieces(payload)
+    out = ["", ""]
+    if pieces is not None:
+        names = {piece[0] for piece in pieces if isinstance(piece, tuple)}
+        imports.update(name for name, used in (("random", "random" in names), ("time", True)) if used)
+        out += [
+            f"ENCODING = {payload.encoding!r}",
+            "# The send box with its variables: bytes as they are, (name, width) filled in on every send.",
+            f"PIECES = {pieces!r}",
+            "",
+            "",
+            *_render(names),
+            "",
+            "",
+        ]
+    checksum = send.checksum
+    if checksum is not None and checksum.append:
+        out += [*_checksum_function(checksum, imports), "", ""]
+    out += ["def next_send(sent: int) -> bytes:", '    """The bytes of send number `sent` (1, 2, 3 ...)."""']
+    data = 'render(PIECES, sent, f"{HOST}:{PORT}")' if pieces is not None else "DATA"
+    if checksum is not None and checksum.append:
+        out.append(f"    data = {data}")
+        out.append("    return data + checksum(data)")
+    else:
+        out.append(f"    return {data}")
+    return out
+
+
+def _send_pieces(payload: Payload) -> list[bytes | tuple[str, int]]:
+    """The send box as NetLab renders it: literal text read for escapes and encoded, {hex:..} as its
+    bytes, the other variables as (name, width); the line ending last."""
+    pieces: list[bytes | tuple[str, int]] = []
+    for piece in parse(payload.text):
+        if isinstance(piece, Literal):
+            data = encode_text(piece.text, payload.encoding, escapes=payload.escapes)
+        elif piece.name == "hex":
+            data = parse_hex(piece.arg)
+        else:
+            pieces.append((piece.name, int(piece.arg or 0)))
+            continue
+        if pieces and isinstance(pieces[-1], bytes):
+            pieces[-1] += data
+        else:
+            pieces.append(data)
+    if payload.eol.bytes:
+        pieces.append(payload.eol.bytes)
+    return pieces
+
+
+_CHECKSUM_CODE = {
+    Algorithm.SUM8: ["    value = sum(covered) & 0xFF  # sum8: the bytes added up, mod 256"],
+    Algorithm.XOR8: [
+        "    value = 0",
+        "    for byte in covered:  # XOR8: every byte XORed together",
+        "        value ^= byte",
+    ],
+    Algorithm.CRC16_MODBUS: [
+        "    value = 0xFFFF  # CRC-16/MODBUS: polynomial 0x8005 reflected (0xA001), start 0xFFFF",
+        "    for byte in covered:",
+        "        value ^= byte",
+        "        for _ in range(8):",
+        "            value = (value >> 1) ^ 0xA001 if value & 1 else value >> 1",
+    ],
+    Algorithm.CRC16_IBM_3740: [
+        "    value = binascii.crc_hqx(covered, 0xFFFF)  # CRC-16/IBM-3740 (CCITT-FALSE)"
+    ],
+    Algorithm.CRC16_XMODEM: ["    value = binascii.crc_hqx(covered, 0)  # CRC-16/XMODEM"],
+    Algorithm.CRC32: ["    value = binascii.crc32(covered)  # CRC-32, as zlib and Ethernet compute it"],
+}
+
+
+def _checksum_function(checksum: Checksum, imports: set[str]) -> list[str]:
+    if checksum.algorithm in (Algorithm.CRC16_IBM_3740, Algorithm.CRC16_XMODEM, Algorithm.CRC32):
+        imports.add("binascii")
+    first, last = checksum.skip_first, checksum.skip_last
+    return [
+        "def checksum(data: bytes) -> bytes:",
+        f'    """{checksum.algorithm.label} over the bytes from {first} in to {last} before the end,'
+        f' {checksum.byte_order.value}-endian."""',
+        f"    covered = data[{first} : len(data) - {last}]",
+        *_CHECKSUM_CODE[checksum.algorithm],
+        f"    return value.to_bytes({checksum.algorithm.width}, {checksum.byte_order.value!r})",
+    ]

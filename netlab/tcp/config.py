@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from enum import Enum
 
 from netlab.core.autoreply import Rule
+from netlab.core.checksum import Checksum
 from netlab.core.codec import Payload
 from netlab.core.config import (
     Family,
@@ -139,6 +141,12 @@ class TcpClientConfig:
     ca_file: str = ""  # extra CA to trust, besides the system's
     trace: bool = False
     name: str = field(default="", compare=False)
+    # For protocols with a banner, and for peers that care which port we come from:
+    local_host: str = ""  # bind() to this address before connect(); "" with local_port 0: no bind()
+    local_port: int = 0  # 0: any free port
+    wait_for_server: bool = False  # hold our sends until the server's first bytes arrive ...
+    server_first_timeout: float = 5.0  # ... or this many seconds have passed (then say so and send)
+    connect_delay: float = 0.0  # seconds to wait after connecting (and after the banner) before sending
 
     def __post_init__(self) -> None:
         problems: list[FieldProblem] = []
@@ -150,17 +158,48 @@ class TcpClientConfig:
         problems += range_problems(self.connect_timeout, 0.001, 3600, "connect_timeout", "Timeout")
         problems += range_problems(self.rcvbuf, 0, 2**30, "rcvbuf", "Receive buffer")
         problems += range_problems(self.sndbuf, 0, 2**30, "sndbuf", "Send buffer")
+        problems += _local_problems(self.local_host, self.local_port)
+        problems += range_problems(
+            self.server_first_timeout, 0.001, 3600, "server_first_timeout", "Banner timeout"
+        )
+        problems += range_problems(self.connect_delay, 0, 3600, "connect_delay", "Delay after connect")
         raise_if(problems)
+
+    @property
+    def local_address(self) -> tuple[str, int] | None:
+        """What to bind() before connect(), or None to let connect() choose."""
+        return (self.local_host.strip("[]"), self.local_port) if self.local_host or self.local_port else None
+
+
+def _local_problems(host: str, port: int) -> list[FieldProblem]:
+    """The local address must be an address of this machine, not a name: bind() takes no names here."""
+    problems = port_problems(port, field="local_port")
+    if host:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            problems.append(
+                FieldProblem(
+                    "local_host",
+                    f"'{host}' is not an IP address",
+                    "type an address of this machine, e.g. 127.0.0.1, or leave it empty",
+                )
+            )
+    return problems
 
 
 @dataclass(frozen=True)
 class TcpTabState:
     """Everything the TCP tab holds, for lab files and the workspace: both panels and what they send.
 
-    The server sends by hand only (no periodic sends), so it keeps a payload rather than a send box.
+    The server sends by hand only (no periodic sends), so it keeps a payload rather than a send box,
+    with its variables switch and checksum beside it.
     """
 
     server: TcpServerConfig = field(default_factory=TcpServerConfig)
     server_send: Payload = field(default_factory=Payload)
     client: TcpClientConfig = field(default_factory=TcpClientConfig)
-    client_send: SendBox = field(default_factory=lambda: SendBox(variables=False))  # TCP sends as typed
+    client_send: SendBox = field(default_factory=SendBox)
+    # The server's send box: variables and a checksum, as the client's (no periodic sends there).
+    server_variables: bool = True
+    server_checksum: Checksum | None = None

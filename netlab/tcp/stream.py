@@ -115,6 +115,7 @@ class Stream(Registered):
         self._timeout: Timer | None = None
         self._addresses: list[tuple[socket.AddressFamily, tuple[str, int]]] = []
         self._options: tuple[SocketOption, ...] = ()
+        self._bind: tuple[str, int] | None = None  # a client's chosen local address, bound before connect()
         self._fresh_socket = True  # the socket given to __init__ has not tried an address yet
 
     def info(self) -> ConnectionInfo:
@@ -166,10 +167,13 @@ class Stream(Registered):
         addresses: list[tuple[socket.AddressFamily, tuple[str, int]]],
         timeout: float,
         options: tuple[SocketOption, ...] = (),
+        bind: tuple[str, int] | None = None,
     ) -> None:
-        """Try each resolved address in turn, within `timeout` seconds in all; every socket gets options."""
+        """Try each resolved address in turn, within `timeout` seconds in all; every socket gets options,
+        and with bind, is bound to that local (host, port) first ('' host: any address of its family)."""
         self._addresses = list(addresses)
         self._options = options
+        self._bind = bind
         self._timeout = self.engine.loop.call_later(timeout, self._connect_timed_out)
         self._try_next_address()
 
@@ -186,6 +190,8 @@ class Stream(Registered):
         for option in self._options:
             self.sock.setsockopt(option.level, option.option, option.value)
             self._trace(f"setsockopt({option.text})")
+        if self._bind is not None and not self._bind_local(family):
+            return
         code = self.sock.connect_ex(address)
         if code in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
             self._meet_the_other_end()
@@ -196,6 +202,23 @@ class Stream(Registered):
             self._update_interest()
             return
         self._connect_failed(OSError(code, os.strerror(code)))
+
+    def _bind_local(self, family: socket.AddressFamily) -> bool:
+        """bind() before connect(), as the user chose; False after saying why it failed (the stream ends)."""
+        assert self._bind is not None
+        host, port = self._bind
+        local = (host or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port)
+        try:
+            if port:
+                # A fixed port is often still in TIME_WAIT from the last run: allow reusing it.
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                self._trace("setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)", "the port may be reused at once")
+            self.sock.bind(local)
+        except OSError as exc:
+            self._fail(exc, "bind")
+            return False
+        self._trace(f"bind({local!r})", "our end's address is chosen by us, not by connect()")
+        return True
 
     def _meet_the_other_end(self) -> None:
         """The local port is known once connect() has started: share one number with an in-process server."""

@@ -136,3 +136,27 @@ def test_a_plain_install_ships_the_sample_labs() -> None:
     assert setup["package-data"]["netlab.lab"] == ["samples/*.netlab"]
     shipped = sorted(p.name for p in (root / "netlab" / "lab" / "samples").glob("*.netlab"))
     assert shipped == ["chat-three-clients.netlab", "echo-and-socket-calls.netlab"]
+
+
+def test_the_tcp_protocol_developer_options_round_trip_through_a_lab_file() -> None:
+    from netlab.core.checksum import Algorithm, ByteOrder, Checksum
+    from netlab.tcp.config import TcpClientConfig
+
+    state = TcpTabState(
+        client=TcpClientConfig(
+            local_host="127.0.0.1",
+            local_port=40000,
+            wait_for_server=True,
+            server_first_timeout=2.5,
+            connect_delay=0.25,
+        ),
+        client_send=SendBox(
+            Payload(text="n={counter}"),
+            checksum=Checksum(Algorithm.CRC16_MODBUS, ByteOrder.LITTLE, 1, 2, append=True, verify=True),
+        ),
+        server_variables=False,
+        server_checksum=Checksum(Algorithm.CRC32),
+    )
+    text = labfile.dumps(Lab(states={"tcp": state}))
+    assert '"local_port": 40000' in text and '"algorithm": "crc16-modbus"' in text
+    assert labfile.loads(text).state("tcp") == state
