@@ -18,18 +18,22 @@ from ui.tabs.files import FileServerTab
 from ui.tabs.tcp import TcpTab
 
 from ..engine.test_serial import configs
+from .test_udp_tab import shown_checksum
 
 LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 
 
 def shown_by_forms(state: TcpTabState) -> TcpTabState | None:
-    """What the forms can hold: spin boxes keep two decimals from 0.1 s; TCP sends bytes as typed;
+    """What the forms can hold: spin boxes keep two decimals from 0.1 s (0.01 s for the banner wait);
     a file is sent with "Send file…", so the payload editor holds text or hex only; the server reads
     and sends in one encoding."""
     client = replace(
         state.client,
         connect_timeout=max(0.1, round(state.client.connect_timeout, 2)),
         ca_file=state.client.ca_file.strip(),  # path boxes are read trimmed
+        local_host=state.client.local_host.strip(),
+        server_first_timeout=max(0.01, round(state.client.server_first_timeout, 2)),
+        connect_delay=round(state.client.connect_delay, 2),
     )
     tls = state.server.tls
     if tls is not None:
@@ -44,10 +48,18 @@ def shown_by_forms(state: TcpTabState) -> TcpTabState | None:
     ]
     # A text box has lines, not a lone CR or Unicode line separators: type those as escapes.
     payloads = [replace(p, text=LINE_BREAKS.sub("\n", p.text)) for p in payloads]
-    client_send = replace(state.client_send, payload=payloads[1], variables=False)
+    client_send = replace(
+        state.client_send, payload=payloads[1], checksum=shown_checksum(state.client_send.checksum)
+    )
     # The server's encoding box is its send box's too: one choice for what it reads and sends.
     server_send = replace(payloads[0], encoding=state.server.encoding)
-    return replace(state, client=client, server_send=server_send, client_send=client_send)
+    return replace(
+        state,
+        client=client,
+        server_send=server_send,
+        client_send=client_send,
+        server_checksum=shown_checksum(state.server_checksum),
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

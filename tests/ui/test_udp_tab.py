@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from netlab.core.checksum import Checksum
 from netlab.core.codec import PayloadKind
 from netlab.core.config import ConfigError, Family
 from netlab.core.events import Data, Direction
@@ -213,6 +214,11 @@ def test_join_and_leave_buttons_while_running(qtbot: QtBot, window: MainWindow) 
 LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 
 
+def shown_checksum(checksum: Checksum | None) -> Checksum | None:
+    """A checksum neither appended nor checked is no checksum to the form."""
+    return checksum if checksum is not None and (checksum.append or checksum.verify) else None
+
+
 def shown_by_the_udp_forms(state: UdpTabState) -> UdpTabState | None:
     """What the UDP forms can hold: typed fields are read trimmed; quit words are split at commas; the
     sender's family follows its target; one encoding box serves the sender's payload and its replies;
@@ -242,7 +248,9 @@ def shown_by_the_udp_forms(state: UdpTabState) -> UdpTabState | None:
                 multicast_interface=sender.multicast_interface.strip(),
                 encoding=payload.encoding,
             ),
-            send_box=replace(state.send_box, payload=payload),
+            send_box=replace(
+                state.send_box, payload=payload, checksum=shown_checksum(state.send_box.checksum)
+            ),
             traffic=replace(
                 traffic, rate=max(0.001, round(traffic.rate, 3)), duration_s=round(traffic.duration_s, 2)
             ),

@@ -31,6 +31,7 @@ from netlab.core.config import Family, FieldProblem, port_problems
 from netlab.core.engine import Counters
 from netlab.core.present import human_bytes
 from netlab.core.sendbox import PeriodicSend
+from netlab.core.variables import VARIABLES, Expander, VariableError, payload_bytes
 
 W = TypeVar("W", bound=QWidget)
 
@@ -294,7 +295,7 @@ class PayloadEditor(QWidget):
 
     submitted = Signal()
 
-    def __init__(self, prefix: str, parent: QWidget | None = None) -> None:
+    def __init__(self, prefix: str, parent: QWidget | None = None, *, variables: bool = False) -> None:
         super().__init__(parent)
         self.kind = named(QComboBox(), f"{prefix}PayloadKind", "Payload format")
         self.kind.addItem("Text", "text")
@@ -315,6 +316,15 @@ class PayloadEditor(QWidget):
             "Read escapes",
             r"Read \r \n \t \0 \\ and \xNN in the text",
         )
+        self.variables = named(
+            QCheckBox("Variables"),
+            f"{prefix}Variables",
+            "Expand variables",
+            "Fill in " + ", ".join("{" + v + "}" for v in VARIABLES) + " on every send; {{ is a brace."
+            " In hex, {counter} is a byte and {random:N} N random bytes",
+        )
+        self.variables.setChecked(variables)
+        self.variables.setVisible(variables)
         self.text = named(QPlainTextEdit(), f"{prefix}PayloadText", "Data to send")
         self.text.setPlaceholderText("Type the data to send (Ctrl+Enter sends)")
         self.text.setFixedHeight(54)
@@ -329,7 +339,7 @@ class PayloadEditor(QWidget):
 
         options = QHBoxLayout()
         options.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.kind, self.encoding, self.eol, self.escapes):
+        for widget in (self.kind, self.encoding, self.eol, self.escapes, self.variables):
             options.addWidget(widget)
         options.addStretch(1)
         layout = QVBoxLayout(self)
@@ -340,6 +350,7 @@ class PayloadEditor(QWidget):
         self._shown_kind = str(self.kind.currentData())
         self.kind.currentIndexChanged.connect(self._on_kind_changed)
         self.text.textChanged.connect(self._on_text_changed)
+        self.variables.toggled.connect(self._on_text_changed)
         self._on_kind_changed()
 
     def payload(self) -> Payload:
@@ -363,15 +374,28 @@ class PayloadEditor(QWidget):
     def to_bytes(self) -> bytes | None:
         """The bytes, or None after showing why not at the field."""
         try:
-            data = self.payload().to_bytes()
+            data = self._trial()
         except CodecError as exc:
-            self._show_error(f"{exc.message}: {exc.hint}")
+            self.show_problem(exc)
             return None
         if not data:
             self._show_error("There is nothing to send: type some text or hex first")
             return None
         self._show_error("")
         return data
+
+    def _trial(self) -> bytes:
+        """The bytes of a send, variables filled in by a throwaway expander (nothing is counted)."""
+        if self.variables.isChecked():
+            return payload_bytes(self.payload(), Expander())
+        return self.payload().to_bytes()
+
+    def show_problem(self, exc: CodecError) -> None:
+        """A payload that can't be sent, said at the field (with the way out of a variable problem)."""
+        hint = exc.hint
+        if isinstance(exc, VariableError) and self.variables.isVisible():
+            hint += ", or untick Variables to send braces as typed"
+        self._show_error(f"{exc.message}: {hint}")
 
     def _show_error(self, text: str) -> None:
         self.error.setText(breakable(text))
@@ -413,9 +437,9 @@ class PayloadEditor(QWidget):
             self._show_error("")
             return
         try:
-            self.payload().to_bytes()
+            self._trial()
         except CodecError as exc:
-            self._show_error(f"{exc.message}: {exc.hint}")
+            self.show_problem(exc)
         else:
             self._show_error("")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -26,10 +29,12 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.core.autoreply import MatchKind
+from netlab.core.codec import CodecError, Payload
 from netlab.core.config import ConfigError, Family, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, PeriodicEnded, Sink, TlsInfo
-from netlab.core.sendbox import SendBox
+from netlab.core.sendbox import SendBox, send_bytes
 from netlab.core.tls import NO_VERIFY_LABEL
+from netlab.core.variables import Expander
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import (
     ServerMode,
@@ -44,6 +49,7 @@ from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel, SideBySide
 from ui.common.rules import RulesEditor
+from ui.common.sendtools import ChecksumRow, LineSender, ReceiveToFile, SendHistory, file_lines, with_verdicts
 from ui.common.widgets import (
     AddressRow,
     CountersBar,
@@ -52,6 +58,7 @@ from ui.common.widgets import (
     OneLineLabel,
     PayloadEditor,
     PeriodicRow,
+    PortBox,
     controls_above_log,
     hbox,
     human_bytes,
@@ -223,6 +230,90 @@ class ClientTlsBox(QWidget):
             self.ca_file.setText(path)
 
 
+class SendTools(QWidget):
+    """What a TCP send box has besides the payload: a checksum, a history, line-by-line sends and
+    receive-to-file; one per panel, so each keeps its own {counter}.
+
+    Signals:
+        problem(str): a line for the status bar (a file that can't be read or written).
+    """
+
+    problem = Signal(str)
+
+    def __init__(self, prefix: str, payload: PayloadEditor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.payload = payload
+        self.expander = Expander()
+        self.checksum = ChecksumRow(prefix)
+        self.picker = named(
+            QComboBox(), f"{prefix}History", "Send history", "Up and Down in the box recall too"
+        )
+        self.history = SendHistory(prefix, payload.text, self.picker)
+        self.lines = LineSender(prefix)
+        self.receive = ReceiveToFile(prefix)
+        self.history.recalled.connect(self._on_recalled)
+        self.lines.problem.connect(self.problem)
+        self.receive.problem.connect(self.problem)
+
+        column = QVBoxLayout()
+        for row in (self.checksum, self.lines, self.receive):
+            column.addWidget(row)
+        # Folded until wanted: the send button must stay in sight on a small screen.
+        self.section = _section(column, f"{prefix}SendTools")
+        self.fold = FoldButton("Checksum, lines, save", self.section, f"{prefix}SendToolsFold")
+        self.fold.set_unfolded(False)
+
+    def rows(self) -> list[QWidget | QLayout]:
+        return [hbox(self.fold, self.picker, None), self.section]
+
+    def bytes_for(self, box: SendBox, peer: str, *, trial: bool = False) -> bytes | None:
+        """One send's bytes (variables filled in as the box says, checksum appended), kept in the
+        history; or None after showing at the field why it can't be sent. trial: count nothing."""
+        if self.payload.to_bytes() is None:
+            return None
+        try:
+            checksum = self.checksum.checksum()
+        except ConfigError as exc:
+            self.problem.emit(str(exc.problems[0]))
+            return None
+        box = SendBox(box.payload, box.periodic, self.payload.variables.isChecked(), checksum)
+        try:
+            data = send_bytes(box, Expander() if trial else self.expander, peer)
+        except CodecError as exc:
+            self.payload.show_problem(exc)
+            return None
+        if not trial:
+            self.history.add(box.payload)
+        return data
+
+    def send_lines(self, send: Callable[[bytes], bool]) -> None:
+        """Ask for a text file, then send it line by line (each with the checksum, if one is appended)."""
+        path, _ = QFileDialog.getOpenFileName(self, "Send a text file line by line")
+        if path:
+            self.send_lines_of(path, send)
+
+    def send_lines_of(self, path: str, send: Callable[[bytes], bool]) -> None:
+        payload = self.payload.payload()
+        try:
+            lines = file_lines(path, payload.encoding, payload.eol)
+            checksum = self.checksum.checksum()
+        except (OSError, UnicodeError) as exc:
+            self.problem.emit(f"Could not read {path} as {payload.encoding} text: {exc}")
+            return
+        except ConfigError as exc:
+            self.problem.emit(str(exc.problems[0]))
+            return
+        if checksum is not None:
+            lines = [checksum.appended(line) for line in lines]
+        self.lines.start(lines, send)
+
+    @Slot(Payload)
+    def _on_recalled(self, payload: Payload) -> None:
+        select_data(self.payload.kind, payload.kind.value)
+        self.payload.text.setPlainText(payload.text)
+        self.payload.text.moveCursor(QTextCursor.MoveOperation.End)
+
+
 class ServerPanel(EnginePanel):
     """Configure, start and stop a TCP server; see its clients; send to one or all.
 
@@ -334,8 +425,9 @@ class ServerPanel(EnginePanel):
         self.target = named(QComboBox(), "tcpServerTarget", "Send to")
         self.target.addItem("Selected client", "selected")
         self.target.addItem("All clients", "all")
-        self.payload = PayloadEditor("tcpServer")
+        self.payload = PayloadEditor("tcpServer", variables=True)
         self.send_button = _button("Send", "tcpServerSend", "Send to clients")
+        self.tools = SendTools("tcpServer", self.payload)
         self.counters = CountersBar("tcpServerCounters")
         self.log = LogPane("tcpServer")
 
@@ -349,12 +441,14 @@ class ServerPanel(EnginePanel):
                 self.clients,
                 hbox(self.kick_button, self.kick_all_button, None, self.target, self.send_button),
                 self.payload,
+                *self.tools.rows(),
                 self.counters,
             ],
             self.log,
         )
 
         self.fold.toggled.connect(self.splitter.refit)
+        self.tools.fold.toggled.connect(self.splitter.refit)
         self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
@@ -362,6 +456,8 @@ class ServerPanel(EnginePanel):
         self.kick_all_button.clicked.connect(self._kick_all)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
+        self.tools.lines.button.clicked.connect(self._on_send_lines_clicked)
+        self.tools.problem.connect(self.status)
         self.trace.toggled.connect(self._on_trace_toggled)
         self.clients.currentItemChanged.connect(self._on_clients_changed)
         self.log.problem.connect(self.status)
@@ -430,6 +526,8 @@ class ServerPanel(EnginePanel):
         self.settings.setEnabled(not running)
         self.send_button.setEnabled(running)
         if not running:
+            self.tools.lines.stop()
+        if not running:
             self.clients.clear()
             self.fold.set_unfolded(True)
         self._on_clients_changed()
@@ -437,10 +535,17 @@ class ServerPanel(EnginePanel):
     @Slot()
     def _on_clients_changed(self) -> None:
         """Kick needs a selected client, Disconnect all needs at least one."""
+        self.tools.receive.set_connection(self._selected_client())
         self.kick_button.setEnabled(self.clients.currentItem() is not None)
         self.kick_all_button.setEnabled(self.clients.topLevelItemCount() > 0)
 
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        # The checksum verdicts go in right after the bytes they are about.
+        super()._on_events_arrived(with_verdicts(events, self.tools.checksum.checksum(), "server"))
+
     def on_events(self, events: list[Event]) -> None:
+        self.tools.receive.take(events)
         for event in events:
             if isinstance(event, Listening):
                 where = format_address((event.host, event.port))
@@ -491,17 +596,36 @@ class ServerPanel(EnginePanel):
         if self.runner is None:
             self.status.emit("Start the server first")
             return
-        data = self.payload.to_bytes()
-        if data is None:
-            return
-        if self.target.currentData() == "all":
-            self.runner.engine.send(None, data)
-            return
-        conn = self._selected_client()
-        if conn is None:
+        item = self.clients.currentItem()
+        everyone = self.target.currentData() == "all"
+        if not everyone and item is None:
             self.status.emit("Select a client in the list, or choose 'All clients'")
             return
+        data = self.tools.bytes_for(
+            SendBox(self.payload.payload()), "" if everyone or item is None else item.text(1)
+        )
+        if data is not None:
+            self._send_bytes(data)
+
+    def _send_bytes(self, data: bytes) -> bool:
+        """To the chosen client or all of them; False when there is no one to send to."""
+        if self.runner is None:
+            return False
+        if self.target.currentData() == "all":
+            self.runner.engine.send(None, data)
+            return True
+        conn = self._selected_client()
+        if conn is None:
+            return False
         self.runner.engine.send(conn, data)
+        return True
+
+    @Slot()
+    def _on_send_lines_clicked(self) -> None:
+        if self.runner is None:
+            self.status.emit("Start the server first")
+            return
+        self.tools.send_lines(self._send_bytes)
 
     @Slot()
     def _kick_selected(self) -> None:
@@ -515,6 +639,76 @@ class ServerPanel(EnginePanel):
     def _kick_all(self) -> None:
         if self.runner is not None:
             self.runner.engine.disconnect_all()
+
+
+class ClientProtocolOptions(QWidget):
+    """Client settings for real protocols: bind a local address first, wait for a banner, pause."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TcpClientConfig()
+        self.local_host = named(
+            QLineEdit(),
+            "tcpClientLocalHost",
+            "Local address to bind",
+            "bind() to this address of this machine before connecting; empty: any",
+        )
+        self.local_host.setPlaceholderText("local address (optional)")
+        self.local_port = named(
+            PortBox(0, allow_zero=True),
+            "tcpClientLocalPort",
+            "Local port to bind",
+            "0: any free port; another number: the server sees us come from it (SO_REUSEADDR is set)",
+        )
+        self.wait_for_server = named(
+            QCheckBox("Wait for the server to speak first"),
+            "tcpClientWaitServer",
+            "Wait for the server to speak first",
+            "Hold what you send until the server's first bytes (its banner) arrive",
+        )
+        self.server_first_timeout = self._seconds(
+            "tcpClientBannerTimeout", "Banner timeout", defaults.server_first_timeout, 0.01
+        )
+        self.connect_delay = self._seconds(
+            "tcpClientConnectDelay", "Delay after connect", defaults.connect_delay, 0.0
+        )
+        self.bind_row = hbox(self.local_host, QLabel("port"), self.local_port, None)
+        self.banner_row = hbox(self.wait_for_server, QLabel("up to"), self.server_first_timeout, None)
+        self.delay_row = hbox(self.connect_delay, QLabel("before the first send"), None)
+        self.wait_for_server.toggled.connect(self.server_first_timeout.setEnabled)
+        self.server_first_timeout.setEnabled(False)
+
+    @staticmethod
+    def _seconds(name: str, accessible: str, value: float, minimum: float) -> QDoubleSpinBox:
+        box = named(QDoubleSpinBox(), name, accessible)
+        box.setRange(minimum, 3600)
+        box.setValue(value)
+        box.setSuffix(" s")
+        return box
+
+    def fields(self) -> dict[str, QWidget]:
+        return {
+            "local_host": self.local_host,
+            "local_port": self.local_port,
+            "server_first_timeout": self.server_first_timeout,
+            "connect_delay": self.connect_delay,
+        }
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "local_host": self.local_host.text().strip(),
+            "local_port": self.local_port.value(),
+            "wait_for_server": self.wait_for_server.isChecked(),
+            "server_first_timeout": self.server_first_timeout.value(),
+            "connect_delay": self.connect_delay.value(),
+        }
+
+    def set_values(self, config: TcpClientConfig) -> None:
+        self.local_host.setText(config.local_host)
+        self.local_port.setValue(config.local_port)
+        self.wait_for_server.setChecked(config.wait_for_server)
+        self.server_first_timeout.setValue(config.server_first_timeout)
+        self.connect_delay.setValue(config.connect_delay)
 
 
 class ClientPanel(QWidget):
@@ -556,6 +750,7 @@ class ClientPanel(QWidget):
         self.rcvbuf = _spin(2**30, 0, "tcpClientRcvbuf", "SO_RCVBUF bytes", "0 keeps the system default")
         self.sndbuf = _spin(2**30, 0, "tcpClientSndbuf", "SO_SNDBUF bytes", "0 keeps the system default")
         self.trace = named(QCheckBox("Show socket calls"), "tcpClientTrace", "Show socket calls")
+        self.options = ClientProtocolOptions()
         self.tls_box = ClientTlsBox()
         tls = self.tls_box
         self.tls, self.insecure, self.ca_file, self.browse_ca = (
@@ -569,6 +764,9 @@ class ClientPanel(QWidget):
                 ("Address", self.address),
                 ("Timeout", hbox(self.timeout, self.nodelay, self.keepalive, None)),
                 ("SO_RCVBUF", hbox(self.rcvbuf, QLabel("SO_SNDBUF"), self.sndbuf, self.trace)),
+                ("Local", self.options.bind_row),
+                ("Banner", self.options.banner_row),
+                ("Delay", self.options.delay_row),
                 ("", self.tls_box),
             ),
             "tcpClientSettings",
@@ -587,6 +785,7 @@ class ClientPanel(QWidget):
                 "rcvbuf": self.rcvbuf,
                 "sndbuf": self.sndbuf,
                 "ca_file": self.ca_file,
+                **self.options.fields(),
             },
             self.form_error,
         )
@@ -604,7 +803,8 @@ class ClientPanel(QWidget):
             "Send our FIN; we can still receive",
         )
         self.close_button = _button("Close", "tcpClientClose", "Close the selected connection")
-        self.payload = PayloadEditor("tcpClient")
+        self.payload = PayloadEditor("tcpClient", variables=True)
+        self.tools = SendTools("tcpClient", self.payload)
         self.send_button = _button("Send", "tcpClientSend", "Send on the selected connection")
         self.send_file_button = _button("Send file…", "tcpClientSendFile", "Send a file's contents")
         self.periodic = PeriodicRow("tcpClient")
@@ -626,6 +826,7 @@ class ClientPanel(QWidget):
                 ),
                 self.payload,
                 self.periodic,
+                *self.tools.rows(),
                 self.counters,
             ],
             self.log,
@@ -635,10 +836,13 @@ class ClientPanel(QWidget):
         self._counter_timer.setInterval(COUNTER_INTERVAL_MS)
         self._counter_timer.timeout.connect(self._refresh_counters)
         self.fold.toggled.connect(self.splitter.refit)
+        self.tools.fold.toggled.connect(self.splitter.refit)
         self.connect_button.clicked.connect(self.open_connection)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
         self.send_file_button.clicked.connect(self._on_send_file_clicked)
+        self.tools.lines.button.clicked.connect(self._on_send_lines_clicked)
+        self.tools.problem.connect(self.status)
         self.half_close_button.clicked.connect(self.half_close)
         self.close_button.clicked.connect(self.close_selected)
         self.periodic.toggled.connect(self._on_periodic_toggled)
@@ -662,6 +866,7 @@ class ClientPanel(QWidget):
             tls_verify=not self.insecure.isChecked(),
             ca_file=self.ca_file.text().strip(),
             trace=self.trace.isChecked(),
+            **self.options.values(),
         )
 
     def set_config(self, config: TcpClientConfig) -> None:
@@ -674,6 +879,7 @@ class ClientPanel(QWidget):
         self.sndbuf.setValue(config.sndbuf)
         self.tls_box.set_settings(config.tls, config.tls_verify, config.ca_file)
         self.trace.setChecked(config.trace)
+        self.options.set_values(config)
 
     @Slot(str, int, int)
     def offer_server(self, host: str, port: int, asked: int) -> None:
@@ -689,12 +895,17 @@ class ClientPanel(QWidget):
     def set_send_box(self, box: SendBox) -> None:
         self.payload.set_payload(box.payload)
         self.periodic.set_periodic(box.periodic)
+        self.payload.variables.setChecked(box.variables)
+        self.tools.checksum.set_checksum(box.checksum)
 
     def send_box(self) -> SendBox:
-        """The send box as a config: the payload as typed and the periodic settings."""
+        """The send box as a config: the payload as typed, the periodic settings, variables, checksum."""
         return SendBox(
-            self.payload.payload(), self.periodic.periodic(), variables=False
-        )  # TCP sends bytes as typed
+            self.payload.payload(),
+            self.periodic.periodic(),
+            variables=self.payload.variables.isChecked(),
+            checksum=self.tools.checksum.checksum(),
+        )
 
     def _ensure_engine(self) -> TcpClients:
         if self.runner is None:
@@ -742,12 +953,30 @@ class ClientPanel(QWidget):
             return None
         return conn
 
+    def _peer(self) -> str:
+        item = self.connections.currentItem()
+        return "" if item is None else item.text(1)
+
     @Slot()
     def send(self) -> None:
         conn = self._selected_open()
-        data = self.payload.to_bytes() if conn is not None else None
-        if conn is not None and data is not None and self.runner is not None:
+        if conn is None or self.runner is None:
+            return
+        data = self.tools.bytes_for(SendBox(self.payload.payload()), self._peer())
+        if data is not None:
             self.runner.engine.send(conn, data)
+
+    def _send_line(self, line: bytes) -> bool:
+        conn = self.selected()
+        if conn is None or self.runner is None:
+            return False
+        self.runner.engine.send(conn, line)
+        return True
+
+    @Slot()
+    def _on_send_lines_clicked(self) -> None:
+        if self._selected_open() is not None:
+            self.tools.send_lines(self._send_line)
 
     @Slot()
     def _on_send_file_clicked(self) -> None:
@@ -769,16 +998,19 @@ class ClientPanel(QWidget):
         if not on:
             self.runner.engine.stop_periodic(conn)
             return
-        data = self.payload.to_bytes()
         try:
-            every = self.periodic.periodic()
+            box = self.send_box()
         except ConfigError as exc:
             self.status.emit(str(exc.problems[0]))
-            data = None
-        if data is None:
             self.periodic_button.setChecked(False)
             return
-        self.runner.engine.start_periodic(conn, data, every)
+        if self.tools.bytes_for(box, self._peer(), trial=True) is None:
+            self.periodic_button.setChecked(False)
+            return
+        # A fresh count for each periodic run, made on the engine's thread: every send its own {counter}.
+        expander, peer = Expander(), self._peer()
+        self.runner.engine.start_periodic(conn, lambda: send_bytes(box, expander, peer), box.periodic)
+        self.tools.history.add(box.payload)
 
     @Slot()
     def half_close(self) -> None:
@@ -798,7 +1030,9 @@ class ClientPanel(QWidget):
 
     @Slot(list)
     def _on_events_arrived(self, events: list[Event]) -> None:
+        events = with_verdicts(events, self.tools.checksum.checksum(), "client")
         self.log.add_events(events)
+        self.tools.receive.take(events)
         for event in events:
             if isinstance(event, PeriodicEnded) and self.periodic_button.isChecked():
                 self.periodic.show_running(False)  # the engine ended it: nothing to stop
@@ -823,7 +1057,14 @@ class ClientPanel(QWidget):
     @Slot()
     def _on_selection_changed(self) -> None:
         has = self.connections.currentItem() is not None
-        for widget in (self.half_close_button, self.close_button, self.send_button, self.send_file_button):
+        self.tools.receive.set_connection(self.selected())
+        for widget in (
+            self.half_close_button,
+            self.close_button,
+            self.send_button,
+            self.send_file_button,
+            self.tools.lines.button,
+        ):
             widget.setEnabled(has)
         self.periodic_button.setEnabled(has or self.periodic_button.isChecked())
         if not has and self.periodic_button.isChecked():
@@ -836,6 +1077,7 @@ class ClientPanel(QWidget):
         if runner is not None:
             runner.deleteLater()
         self.connections.clear()
+        self.tools.lines.stop()
         self._on_selection_changed()
 
     @Slot()
@@ -871,11 +1113,18 @@ class TcpTab(SideBySide):
     def lab_state(self) -> TcpTabState:
         """Both panels and their send boxes as configs; raises ConfigError naming the first bad field."""
         return TcpTabState(
-            self.server.config(), self.server.payload.payload(), self.client.config(), self.client.send_box()
+            self.server.config(),
+            self.server.payload.payload(),
+            self.client.config(),
+            self.client.send_box(),
+            server_variables=self.server.payload.variables.isChecked(),
+            server_checksum=self.server.tools.checksum.checksum(),
         )
 
     def load_lab_state(self, state: TcpTabState) -> None:
         self.server.payload.set_payload(state.server_send)
+        self.server.payload.variables.setChecked(state.server_variables)
+        self.server.tools.checksum.set_checksum(state.server_checksum)
         self.server.set_config(state.server)  # after the send box: the server's encoding wins
         self.client.set_config(state.client)
         self.client.set_send_box(state.client_send)

@@ -43,6 +43,7 @@ from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import EnginePanel, SideBySide
 from ui.common.rules import RulesEditor
+from ui.common.sendtools import ChecksumRow
 from ui.common.widgets import (
     CountersBar,
     FieldMarks,
@@ -390,6 +391,7 @@ class UdpSenderPanel(EnginePanel):
             "Fill in " + ", ".join("{" + v + "}" for v in VARIABLES) + " on every send; {{ is a brace",
         )
         self.variables.setChecked(True)
+        self.checksum = ChecksumRow("udpSender")  # appended to each datagram; replies checked against it
         self.repeat = named(
             QCheckBox("Repeat"), "udpSenderRepeat", "Periodic send", "Send again every interval"
         )
@@ -496,7 +498,14 @@ class UdpSenderPanel(EnginePanel):
         rows.addLayout(
             hbox(self.generate_button, self.stop_sending_button, self.achieved, stretch=self.achieved)
         )
-        parts: list[QWidget | QLayout] = [form, self.payload, sending, generator, self.counters]
+        parts: list[QWidget | QLayout] = [
+            form,
+            self.payload,
+            sending,
+            self.checksum,
+            generator,
+            self.counters,
+        ]
         controls_above_log(self, "Sender", parts, self.log)
 
         self.start_button.clicked.connect(self.start)
@@ -543,11 +552,13 @@ class UdpSenderPanel(EnginePanel):
             payload=payload or self.payload.payload(),
             periodic=PeriodicSend(self.interval.value(), self.count.value()),
             variables=self.variables.isChecked(),
+            checksum=self.checksum.checksum(),
         )
 
     def set_send_box(self, box: SendBox) -> None:
         self.payload.set_payload(box.payload)
         self.variables.setChecked(box.variables)
+        self.checksum.set_checksum(box.checksum)
         self.interval.setValue(box.periodic.interval_ms)
         self.count.setValue(box.periodic.count)
 
