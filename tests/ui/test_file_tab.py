@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea
 from pytestqt.qtbot import QtBot
 
 from netlab.core.events import HttpExchange
@@ -75,6 +76,22 @@ def test_share_on_lan_lists_addresses_and_draws_a_qr_code(
     pixmap = tab.qr.pixmap()
     assert not pixmap.isNull() and pixmap.width() >= 21 * 4
     assert fetch(tab.url).startswith(b"<!DOCTYPE html>")  # the loopback URL works too
+
+
+def test_sharing_on_a_small_laptop_screen_needs_no_scroll(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    tab = window.files
+    window.resize(1366, 728)  # 1366x768 less a taskbar
+    tab.lan.setChecked(True)
+    start(qtbot, window, tmp_path)
+    qtbot.waitUntil(lambda: "Looking up" not in tab.urls.text(), timeout=WAIT_MS)
+    controls = tab.findChild(QScrollArea, "fileTabControls")
+    qtbot.waitUntil(lambda: controls.verticalScrollBar().maximum() == 0, timeout=WAIT_MS)
+    assert tab.qr.isVisible() and tab.qr.height() >= tab.qr.pixmap().height()
+    assert tab.counters.isVisible() and tab.counters.visibleRegion().boundingRect().height() > 0
+    shown_url = tab.qr_choice.currentText()
+    assert tab.qr_choice.width() >= tab.qr_choice.fontMetrics().horizontalAdvance(shown_url)
 
 
 def test_a_hanging_host_name_lookup_never_blocks_the_window(

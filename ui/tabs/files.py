@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -127,6 +126,7 @@ class FileServerTab(EnginePanel):
         self.urls.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.urls.setWordWrap(True)
         self.qr_choice = named(QComboBox(), "fileQrChoice", "Address for the QR code")
+        self.qr_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # the whole URL
         self.qr = named(QLabel(), "fileQr", "QR code of the chosen address")
         self.counters = CountersBar("fileCounters")
         self.log = LogPane("file", socket_calls=False)
@@ -151,18 +151,17 @@ class FileServerTab(EnginePanel):
         buttons = hbox(self.start_button, self.stop_button, self.open_button, self.state, stretch=self.state)
         form.addLayout(buttons, 4, 0, 1, 6)
         form.addWidget(self.form_error, 5, 0, 1, 6)
+        # The QR code stands beside the form, where the rows leave room, so on a 768-px screen the
+        # addresses, the code and the log all fit without a scroll.
+        form.addWidget(self.qr, 0, 6, 6, 1, Qt.AlignmentFlag.AlignTop)
         form.setColumnStretch(1, 1)
         self.lan_box = QGroupBox("On the local network")
         self.lan_box.setObjectName("fileLanBox")
         lan_layout = QHBoxLayout(self.lan_box)
-        lan_text = QVBoxLayout()
-        lan_text.addWidget(self.urls)
-        lan_text.addWidget(QLabel("QR code for:"))
-        lan_text.addWidget(self.qr_choice)
-        lan_text.addStretch(1)
-        lan_layout.addLayout(lan_text, 1)
-        lan_layout.addWidget(self.qr)
-        self.lan_box.hide()
+        lan_layout.addWidget(self.urls, 1)
+        lan_layout.addWidget(QLabel("QR code for:"), 0, Qt.AlignmentFlag.AlignTop)
+        lan_layout.addWidget(self.qr_choice, 0, Qt.AlignmentFlag.AlignTop)
+        self._show_lan(False)
 
         self.splitter = controls_above_log(self, "", [form, self.lan_box, self.counters], self.log)
         self.splitter.share = LAN_FORM_SHARE
@@ -237,7 +236,11 @@ class FileServerTab(EnginePanel):
         if not running:
             self.url = ""
             self._lookup += 1  # a lookup still under way belongs to a server that is gone
-            self.lan_box.hide()
+            self._show_lan(False)
+
+    def _show_lan(self, shown: bool) -> None:
+        self.lan_box.setVisible(shown)
+        self.qr.setVisible(shown)
 
     def on_events(self, events: list[Event]) -> None:
         for event in events:
@@ -259,7 +262,7 @@ class FileServerTab(EnginePanel):
             self.state.setText(f"Serving on {link}")
             self.status.emit(f"Serving {self.folder.text()} on {self.url}")
         self.open_button.setEnabled(True)
-        self.lan_box.setVisible(wildcard)
+        self._show_lan(wildcard)
         self.splitter.refit()  # room for the addresses and the QR code, unless the user chose otherwise
         if wildcard:
             self.urls.setText("Looking up this machine's addresses…")
