@@ -465,7 +465,7 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
     if config.tls:
         imports.add("ssl")
     periodic = send.periodic
-    sending = _send_functions(send, imports)  # first: it adds the imports its functions need
+    data_lines, sending = _send_functions(send, imports)  # first: it adds the imports it needs
     out = [
         f'"""A TCP client: connect to {host} port {config.port}, send the send box, print the replies.',
         "",
@@ -477,7 +477,7 @@ def client_program(config: TcpClientConfig, send: SendBox | None = None, wait: f
         f"HOST = {host!r}",
         f"PORT = {config.port}",
         *_client_option_lines(config),
-        *_payload_lines(send.payload),
+        *data_lines,
         f"REPEAT = False  # True: send DATA every {periodic.interval_ms} ms, "
         + (f"{periodic.count} times" if periodic.count else "until Ctrl+C")
         + ", as NetLab's periodic send",
@@ -639,31 +639,25 @@ def _before_sending(config: TcpClientConfig) -> list[str]:
     return out
 
 
-def _send_functions(send: SendBox, imports: set[str]) -> list[str]:
-    """next_send(n): the n-th send's bytes, its variables filled in and its checksum appended."""
+def _send_functions(send: SendBox, imports: set[str]) -> tuple[list[str], list[str]]:
+    """DATA (or the pieces it is made of), and next_send(n): the n-th send's bytes, its variables
+    filled in and its checksum appended, as NetLab's send box makes them."""
     payload = send.payload
-    pieces: list[bytes | tuple[str, int]] | None = None
-    if send.variables and payload.kind is PayloadKind.TEXT:
-        try:
-            parsed = parse(payload.text)
-        except CodecError:
-            parsed = ()
-        if any(isinstance(piece, Variable) for piece in parsed):
-            pieces = _send_pieces(payload)
+    pieces = _send_pieces(payload) if send.variables else None
+    data_lines = _payload_lines(payload)
     out = ["", ""]
     if pieces is not None:
         names = {piece[0] for piece in pieces if isinstance(piece, tuple)}
-        imports.update(name for name, used in (("random", "random" in names), ("time", True)) if used)
-        out += [
-            f"ENCODING = {payload.encoding!r}",
+        hex_mode = payload.kind is PayloadKind.HEX
+        if "random" in names:
+            imports.add("random")
+        data_lines = [
+            *([] if hex_mode else [f"ENCODING = {payload.encoding!r}"]),
             "# The send box with its variables: bytes as they are, (name, width) filled in on every send.",
             f"PIECES = {pieces!r}",
-            "",
-            "",
-            *_render(names),
-            "",
-            "",
+            "DATA = bool(PIECES)  # something to send",
         ]
+        out += [*(_render_binary(names) if hex_mode else _render(names)), "", ""]
     checksum = send.checksum
     if checksum is not None and checksum.append:
         out += [*_checksum_function(checksum, imports), "", ""]
@@ -674,28 +668,73 @@ def _send_functions(send: SendBox, imports: set[str]) -> list[str]:
         out.append("    return data + checksum(data)")
     else:
         out.append(f"    return {data}")
-    return out
+    return data_lines, out
 
 
-def _send_pieces(payload: Payload) -> list[bytes | tuple[str, int]]:
-    """The send box as NetLab renders it: literal text read for escapes and encoded, {hex:..} as its
-    bytes, the other variables as (name, width); the line ending last."""
+def _send_pieces(payload: Payload) -> list[bytes | tuple[str, int]] | None:
+    """The send box as NetLab renders it, when it has variables: literal text read for escapes and
+    encoded (hex read as hex), {hex:..} as its bytes, the other variables as (name, width); the line
+    ending last. None when there are no variables, or the box does not make bytes yet."""
+    if payload.kind not in (PayloadKind.TEXT, PayloadKind.HEX):
+        return None
+    hex_mode = payload.kind is PayloadKind.HEX
     pieces: list[bytes | tuple[str, int]] = []
-    for piece in parse(payload.text):
-        if isinstance(piece, Literal):
-            data = encode_text(piece.text, payload.encoding, escapes=payload.escapes)
-        elif piece.name == "hex":
-            data = parse_hex(piece.arg)
-        else:
-            pieces.append((piece.name, int(piece.arg or 0)))
-            continue
-        if pieces and isinstance(pieces[-1], bytes):
-            pieces[-1] += data
-        else:
-            pieces.append(data)
-    if payload.eol.bytes:
+    try:
+        parsed = parse(payload.text)
+        if not any(isinstance(piece, Variable) for piece in parsed):
+            return None
+        for piece in parsed:
+            if isinstance(piece, Literal):
+                text = piece.text
+                data = (
+                    parse_hex(text)
+                    if hex_mode
+                    else encode_text(text, payload.encoding, escapes=payload.escapes)
+                )
+            elif piece.name == "hex":
+                data = parse_hex(piece.arg)
+            else:
+                pieces.append((piece.name, int(piece.arg or 0)))
+                continue
+            if pieces and isinstance(pieces[-1], bytes):
+                pieces[-1] += data
+            else:
+                pieces.append(data)
+    except CodecError:
+        return None
+    if payload.eol.bytes and not hex_mode:
         pieces.append(payload.eol.bytes)
     return pieces
+
+
+def _render_binary(names: set[str]) -> list[str]:
+    """render() for a hex send box: numbers as big-endian bytes, {random:N} as N random bytes."""
+    out = [
+        "def render(pieces: list, counter: int, peer: str) -> bytes:",
+        '    """One send\'s bytes: its pieces joined, variables filled in as bytes."""',
+        '    out = b""',
+        "    for piece in pieces:",
+        "        if isinstance(piece, bytes):",
+        "            out += piece",
+        "            continue",
+        "        name, width = piece",
+    ]
+    branches = {
+        "counter": [
+            "size = max(1, width)  # {counter}: one byte, {counter:N}: N bytes, wrapping round",
+            'out += (counter % (1 << 8 * size)).to_bytes(size, "big")',
+        ],
+        "seq": ["size = max(1, width)", 'out += ((counter - 1) % (1 << 8 * size)).to_bytes(size, "big")'],
+        "random": ["out += random.randbytes(width)"],
+        "time": ['out += time.strftime("%H:%M:%S").encode("ascii")'],
+        "date": ['out += time.strftime("%Y-%m-%d").encode("ascii")'],
+        "peer": ['out += peer.encode("ascii")'],
+    }
+    for index, name in enumerate(sorted(names, key=list(branches).index)):
+        keyword = "if" if index == 0 else "elif"
+        out += [f"        {keyword} name == {name!r}:", *(f"            {line}" for line in branches[name])]
+    out.append("    return out")
+    return out
 
 
 _CHECKSUM_CODE = {

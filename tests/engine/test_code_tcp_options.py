@@ -3,13 +3,14 @@ variables and checksums, against NetLab's own server, and sends what NetLab woul
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 
 import pytest
 
 from netlab.core.checksum import Algorithm, ByteOrder, Checksum
-from netlab.core.codec import LineEnding, Payload
+from netlab.core.codec import LineEnding, Payload, PayloadKind
 from netlab.core.events import Direction, Listening, Opened
 from netlab.core.sendbox import PeriodicSend, SendBox, send_bytes
 from netlab.core.variables import Expander
@@ -75,3 +76,41 @@ def test_a_silent_server_gets_the_message_and_the_send(tmp_path: Path) -> None:
             program.stop()
         assert "the server said nothing within 0.2 s; sending anyway" in program.stderr()
         eventually(lambda: recorder.payload(Direction.RECEIVED) == b"x")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        Payload(PayloadKind.HEX, "01 03 {counter:2} {hex:ff} {seq}"),
+        Payload(text=r"{date} {time} #{seq:4}\t{peer}", escapes=True, eol=LineEnding.LF),
+    ],
+    ids=["hex", "text"],
+)
+def test_variables_in_the_program_are_the_tabs(tmp_path: Path, payload: Payload) -> None:
+    recorder = Recorder()
+    box = SendBox(payload, PeriodicSend(interval_ms=10, count=3), checksum=Checksum(Algorithm.CRC32))
+    with running(TcpServer(TcpServerConfig(port=0, mode=ServerMode.DISCARD), recorder)):
+        port = recorder.wait_for(lambda e: isinstance(e, Listening)).port  # type: ignore[attr-defined]
+        source = client_program(TcpClientConfig(port=port), box, wait=0.3).replace(
+            "REPEAT = False", "REPEAT = True"
+        )
+        program = Program(source, tmp_path, f"vars_{payload.kind.value}")
+        try:
+            program.output()
+        finally:
+            program.stop()
+        assert program.process.returncode == 0, program.stderr()
+        expander = Expander()
+        peer = f"127.0.0.1:{port}"
+        expected = b"".join(send_bytes(box, expander, peer) for _ in range(3))
+        if payload.kind is PayloadKind.TEXT:  # the clock may tick between the two: compare the shape
+            eventually(lambda: len(recorder.payload(Direction.RECEIVED)) == len(expected))
+            got = recorder.payload(Direction.RECEIVED)
+            size = len(expected) // 3
+            for n in range(3):
+                send = got[n * size : (n + 1) * size]
+                shape = rb"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d #%04d\t" % n + re.escape(peer.encode()) + b"\n"
+                assert re.fullmatch(shape, send[:-4]), send
+                assert send[-4:] == Checksum(Algorithm.CRC32).of(send[:-4])
+        else:
+            eventually(lambda: recorder.payload(Direction.RECEIVED) == expected)
