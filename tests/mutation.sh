@@ -26,10 +26,11 @@ declare -A TESTS=(
   [netlab/lab/serial.py]="tests/engine/test_serial.py"
   [netlab/udp/seqheader.py]="tests/engine/test_udp_pure.py tests/engine/test_udp_exact.py"
   [netlab/http/raw.py]="tests/engine/test_raw_http_pure.py"
+  [netlab/core/checksum.py]="tests/engine/test_checksum.py"
 )
 ORDER=(netlab/core/codec.py netlab/core/autoreply.py netlab/core/responder.py netlab/core/variables.py
        netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py
-       netlab/http/raw.py)
+       netlab/http/raw.py netlab/core/checksum.py)
 [ $# -gt 0 ] && ORDER=("$@")
 
 for module in "${ORDER[@]}"; do

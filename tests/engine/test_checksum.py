@@ -144,7 +144,16 @@ def test_a_flipped_bit_fails_crc32(data: bytes, bit: int) -> None:
 def test_config_problems_name_the_fields() -> None:
     with pytest.raises(ConfigError) as caught:
         Checksum(skip_first=-1, skip_last=70_000)
+    assert [str(p) for p in caught.value.problems] == [
+        "Skip first -1 is out of range: use 0 to 65535",
+        "Skip last 70000 is out of range: use 0 to 65535",
+    ]
+    with pytest.raises(ConfigError) as caught:
+        Checksum(skip_first=65_536, skip_last=65_536)
     assert [p.field for p in caught.value.problems] == ["skip_first", "skip_last"]
+    with pytest.raises(ConfigError) as caught:
+        Checksum(byte_order="middle")  # type: ignore[arg-type]
+    assert [p.field for p in caught.value.problems] == ["byte_order"]
     with pytest.raises(ConfigError) as caught:
         Checksum(algorithm="crc99")  # type: ignore[arg-type]
     assert caught.value.problems[0].field == "algorithm"

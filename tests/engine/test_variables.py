@@ -151,6 +151,7 @@ def test_payload_bytes_hex_counts_on() -> None:
     assert [payload_bytes(box, expander) for _ in range(3)] == [b"\xff\x01", b"\xff\x02", b"\xff\x03"]
     with pytest.raises(CodecError, match="hex digit"):
         payload_bytes(box, None)  # without variables the braces are just bad hex
+    assert payload_bytes(Payload("hex", "00 {peer}"), expander, "[::1]:7") == b"\x00[::1]:7"
 
 
 def test_send_bytes_fills_in_variables_then_appends_the_checksum() -> None:
