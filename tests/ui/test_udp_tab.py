@@ -89,7 +89,7 @@ def test_a_bad_variable_is_shown_at_the_field_and_nothing_is_sent(qtbot: QtBot, 
     with qtbot.waitSignal(sender.status, timeout=WAIT_MS) as said:
         qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)
     assert "'{nope}' is not a variable" in said.args[0]
-    assert sender.form_error.isVisible() and "{{" in sender.form_error.text()
+    assert sender.payload.error.isVisible() and "{{" in sender.payload.error.text()
     assert sender.runner is None
     sender.variables.setChecked(False)
     sender.port.setValue(9)

@@ -26,7 +26,7 @@ from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.events import Error, Event, Listening, Sink
 from netlab.core.logstore import LogStore
 from netlab.core.sendbox import PeriodicSend, SendBox
-from netlab.core.variables import VARIABLES, Expander, payload_bytes
+from netlab.core.variables import Expander, payload_bytes
 from netlab.udp.config import (
     RateUnit,
     ReceiverMode,
@@ -383,14 +383,9 @@ class UdpSenderPanel(EnginePanel):
         self.stop_button = _button("Close", "udpSenderStop", "Close the socket")
         self.state = named(QLabel("Closed"), "udpSenderState", "Sender state")
 
-        self.payload = PayloadEditor("udpSender")
-        self.variables = named(
-            QCheckBox("Variables"),
-            "udpSenderVariables",
-            "Expand variables",
-            "Fill in " + ", ".join("{" + v + "}" for v in VARIABLES) + " on every send; {{ is a brace",
-        )
-        self.variables.setChecked(True)
+        # Variables are the send box's own, checked as you type (netlab/core/variables.py).
+        self.payload = PayloadEditor("udpSender", variables=True)
+        self.variables = self.payload.variables
         self.checksum = ChecksumRow("udpSender")  # appended to each datagram; replies checked against it
         self.repeat = named(
             QCheckBox("Repeat"), "udpSenderRepeat", "Periodic send", "Send again every interval"
@@ -478,7 +473,6 @@ class UdpSenderPanel(EnginePanel):
         form.addWidget(self.form_error, 5, 0, 1, 4)
         form.setColumnStretch(1, 1)
         sending = hbox(
-            self.variables,
             self.repeat,
             QLabel("every"),
             self.interval,
@@ -653,7 +647,8 @@ class UdpSenderPanel(EnginePanel):
 
     @Slot()
     def send(self) -> None:
-        if self.payload.to_bytes() is None:
+        if self.payload.to_bytes() is None:  # the field says why; the status bar too
+            self.status.emit(self.payload.error.text().replace("\u200b", ""))
             return
         box = self._checked(self.send_box)
         if box is None:
