@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from types import FrameType
 
 from netlab import __version__
+from netlab.core.checksum import Algorithm, ByteOrder, Checksum
 from netlab.core.codec import CodecError, LineEnding, Payload, PayloadKind, hexdump
 from netlab.core.config import ConfigError, Family, FieldProblem, format_address
 from netlab.core.engine import Engine
@@ -30,7 +31,7 @@ from netlab.core.events import (
     direction_of,
 )
 from netlab.core.present import access_line, arrow, connection_label, format_time, summary
-from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.core.sendbox import PeriodicSend, SendBox, send_bytes
 from netlab.core.variables import Expander, payload_bytes
 from netlab.http import code as http_code
 from netlab.http.file_server import FileServer, FileServerConfig
@@ -105,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     client.add_argument("--ca-file", default="", metavar="PEM", help="with --tls, also trust this CA")
     client.add_argument("--trace", action="store_true", help="print each socket API call to stderr")
+    _add_protocol_options(client)
     _add_code_option(client)
     serve = commands.add_parser(
         "serve", help="serve a folder over HTTP, safely (python -m http.server, grown up)"
@@ -413,7 +415,48 @@ def _run_until_signal(engine: Engine) -> int:
     return 0
 
 
+def _add_protocol_options(client: argparse.ArgumentParser) -> None:
+    """The send box's variables and checksum, and the client's bind and banner options."""
+    client.add_argument(
+        "--no-variables",
+        action="store_true",
+        help="send {braces} as typed instead of filling in {counter}, {time}, {random:N} ...",
+    )
+    client.add_argument(
+        "--checksum", choices=[a.value for a in Algorithm], help="append this checksum to what is sent"
+    )
+    client.add_argument(
+        "--checksum-order", choices=[o.value for o in ByteOrder], default="big", help="its byte order"
+    )
+    client.add_argument("--bind", metavar="HOST:PORT", help="bind() to this local address before connecting")
+    client.add_argument(
+        "--wait-banner",
+        type=float,
+        metavar="SECONDS",
+        help="send only after the server's first bytes (or after this many seconds)",
+    )
+    client.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long after connecting before sending",
+    )
+
+
 def _tcp_client_config(args: argparse.Namespace) -> TcpClientConfig:
+    local_host, local_port = "", 0
+    if args.bind:
+        host, _, port = args.bind.rpartition(":")
+        if not port.isdigit():
+            raise ConfigError(
+                [
+                    FieldProblem(
+                        "bind", f"--bind {args.bind}: no port after the colon", "write e.g. 127.0.0.1:40000"
+                    )
+                ]
+            )
+        local_host, local_port = host.strip("[]"), int(port)
     return TcpClientConfig(
         host=args.host,
         port=args.port,
@@ -422,22 +465,33 @@ def _tcp_client_config(args: argparse.Namespace) -> TcpClientConfig:
         tls_verify=not args.no_verify,
         ca_file=args.ca_file,
         trace=args.trace,
+        local_host=local_host,
+        local_port=local_port,
+        wait_for_server=args.wait_banner is not None,
+        server_first_timeout=args.wait_banner or TcpClientConfig.server_first_timeout,
+        connect_delay=args.delay,
     )
 
 
 def _tcp_client_send_box(args: argparse.Namespace) -> SendBox:
+    checksum = Checksum(Algorithm(args.checksum), ByteOrder(args.checksum_order)) if args.checksum else None
     if args.hex is not None:
-        return SendBox(Payload(PayloadKind.HEX, args.hex))
-    if args.file is not None:
-        return SendBox(Payload(PayloadKind.FILE, args.file))
-    text = args.send or ""
-    return SendBox(Payload(PayloadKind.TEXT, text, args.encoding, LineEnding(args.eol), args.escapes))
+        payload = Payload(PayloadKind.HEX, args.hex)
+    elif args.file is not None:
+        payload = Payload(PayloadKind.FILE, args.file)
+    else:
+        payload = Payload(
+            PayloadKind.TEXT, args.send or "", args.encoding, LineEnding(args.eol), args.escapes
+        )
+    return SendBox(payload, variables=not args.no_variables, checksum=checksum)
 
 
 def _tcp_client(args: argparse.Namespace) -> int:
     config = _tcp_client_config(args)
-    payload = _tcp_client_send_box(args).payload
-    data = payload.to_bytes() if payload.kind is not PayloadKind.FILE and payload.text else b""
+    box = _tcp_client_send_box(args)
+    payload = box.payload
+    peer = f"{args.host}:{args.port}"
+    data = send_bytes(box, Expander(), peer) if payload.kind is not PayloadKind.FILE and payload.text else b""
     events: queue.Queue[Event] = queue.Queue()
     engine = TcpClients(events.put, trace=args.trace)
     thread = threading.Thread(target=engine.run, name="netlab-tcp-client")
