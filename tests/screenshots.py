@@ -103,6 +103,23 @@ def files(app: QApplication, window: MainWindow) -> None:
     settle(app, seconds=1.2)
 
 
+def http_form(app: QApplication, window: MainWindow) -> None:
+    from tests.http_servers import httpbin_server
+
+    tab = window.http_form
+    with httpbin_server() as base:
+        tab.url.setText(f"{base}/anything?lesson=http&step=1")
+        tab.method.setCurrentText("POST")
+        tab.body_kind.setCurrentIndex(tab.body_kind.findData("json"))
+        tab.body.setPlainText('{"student": "Ada", "marks": [17, 19]}')
+        tab.headers.add_row("Accept", "application/json")
+        tab.editor.setCurrentIndex(2)
+        tab.send_with_both()
+        settle(app, lambda: all(side.response is not None for side in tab.sides.values()), seconds=10)
+        settle(app, seconds=0.5)
+    tab.sides[tab.config().backend].pages.setCurrentIndex(3)
+
+
 def main() -> None:
     app = create_app([])
     app.setOrganizationName("NetLabScreenshots")
@@ -110,7 +127,7 @@ def main() -> None:
     window.resize(1366, 728)  # a small laptop screen, less the taskbar: what most students have
     window.show()
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, prepare in (("tcp", tcp), ("udp", udp), ("files", files)):
+    for name, prepare in (("tcp", tcp), ("udp", udp), ("http_form", http_form), ("files", files)):
         window.open_tab(name)
         prepare(app, window)
         settle(app, seconds=0.3)

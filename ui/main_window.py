@@ -20,6 +20,7 @@ from ui.tabs.tcp import TcpTab
 
 if TYPE_CHECKING:
     from ui.tabs.files import FileServerTab
+    from ui.tabs.http_form import HttpFormTab
     from ui.tabs.udp import UdpTab
 
 SHUTDOWN_MS = 2000
@@ -41,16 +42,20 @@ class MainWindow(QMainWindow):
         self.tcp_page = tcp_page(self.tcp)
         # Only the first tab is built before the window shows; the others when first opened.
         self.udp_slot: LazyTab[UdpTab] = LazyTab("udp", make_udp_tab, udp_page, udp_defaults)
+        self.http_form_slot: LazyTab[HttpFormTab] = LazyTab(
+            "http_form", make_http_form_tab, http_form_page, http_form_defaults
+        )
         self.files_slot: LazyTab[FileServerTab] = LazyTab("files", make_files_tab, files_page, files_defaults)
         self.tabs.addTab(self.tcp_page, "TCP")
         self.tabs.addTab(self.udp_slot, "UDP")
+        self.tabs.addTab(self.http_form_slot, "HTTP form")
         self.tabs.addTab(self.files_slot, "File server")
         # Each tab's "Show code" sits in the tab bar's corner, so it costs the forms no height.
         self.code_toggles = QStackedWidget()
         self.code_toggles.setObjectName("codeToggles")
         self.code_toggles.addWidget(self.tcp_page.toggle)
         self.tabs.setCornerWidget(self.code_toggles, Qt.Corner.TopRightCorner)
-        for slot in (self.udp_slot, self.files_slot):
+        for slot in (self.udp_slot, self.http_form_slot, self.files_slot):
             slot.built.connect(self._on_tab_built)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
@@ -60,7 +65,9 @@ class MainWindow(QMainWindow):
 
         self.exercise = ExerciseDock(self)
         dock_on_the_right(self, self.exercise)
-        self.labs = LabController(self, [self.tcp, self.udp_slot, self.files_slot], self.exercise)
+        self.labs = LabController(
+            self, [self.tcp, self.udp_slot, self.http_form_slot, self.files_slot], self.exercise
+        )
         self.labs.status.connect(self.show_status)
         self.labs.path_changed.connect(self._on_lab_path_changed)
         quit_action = QAction("&Quit", self)
@@ -94,6 +101,16 @@ class MainWindow(QMainWindow):
         return self.udp_slot.page
 
     @property
+    def http_form(self) -> HttpFormTab:
+        return self.http_form_slot.tab()
+
+    @property
+    def http_form_page(self) -> CodeBeside:
+        self.http_form_slot.tab()
+        assert isinstance(self.http_form_slot.page, CodeBeside)
+        return self.http_form_slot.page
+
+    @property
     def files(self) -> FileServerTab:
         return self.files_slot.tab()
 
@@ -111,7 +128,7 @@ class MainWindow(QMainWindow):
 
     def tab_widgets(self) -> list[Any]:
         """Every tab as the window drives it: built ones, and stand-ins for those not yet opened."""
-        return [self.tcp, self.udp_slot, self.files_slot]
+        return [self.tcp, self.udp_slot, self.http_form_slot, self.files_slot]
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [runner for tab in self.tab_widgets() for runner in tab.runners()]
@@ -252,6 +269,32 @@ def udp_defaults() -> Any:
     from netlab.udp.config import UdpTabState
 
     return UdpTabState()
+
+
+def make_http_form_tab() -> HttpFormTab:
+    from ui.tabs.http_form import HttpFormTab
+
+    return HttpFormTab()
+
+
+def http_form_page(tab: HttpFormTab) -> CodeBeside:
+    from netlab.http import form_code
+
+    return CodeBeside(
+        tab,
+        "httpForm",
+        [
+            ("Python (requests)", "request_requests.py", lambda: form_code.requests_program(tab.config())),
+            ("Python (urllib)", "request_urllib.py", lambda: form_code.urllib_program(tab.config())),
+            ("curl", "request.sh", lambda: form_code.curl_command(tab.config())),
+        ],
+    )
+
+
+def http_form_defaults() -> Any:
+    from netlab.http.form_config import HttpFormConfig
+
+    return HttpFormConfig()
 
 
 def make_files_tab() -> FileServerTab:

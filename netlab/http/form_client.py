@@ -378,6 +378,10 @@ class HttpFormClient(Engine):
 
     def _send(self, config: HttpFormConfig, save_to: str) -> None:
         self._cancelled.clear()
+        missing = config.sending_problems()
+        if missing:
+            self.emit(error_event(missing[0], source=self.source, action="the request"))
+            return
         run = self._send_requests if config.backend == Backend.REQUESTS else self._send_urllib
         self.emit(Info(source=self.source, text=f"{config.backend.value}: {config.method} {config.url}"))
         if not config.verify and config.url.lower().startswith("https:"):

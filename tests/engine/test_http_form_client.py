@@ -297,3 +297,9 @@ def test_tls_verification_failure_names_the_problem_then_the_ca_file_fixes_it(
     assert session.events.payload(Direction.SENT).startswith(b"GET /get HTTP/1.1\r\n")
     unchecked = session.ask(url=f"{url}/get", verify=False)
     assert unchecked.status == 200
+
+
+def test_an_empty_bearer_token_is_refused_before_anything_is_sent(session: Session, base: str) -> None:
+    error = session.ask(url=f"{base}/bearer", auth=AuthKind.BEARER)
+    assert isinstance(error, Error) and error.message == "The bearer token is empty"
+    assert session.events.of(Data) == []

@@ -60,7 +60,6 @@ def test_invalid_json_names_line_and_column() -> None:
         ({"method": "FETCH"}, "method", "'FETCH' is not an HTTP method"),
         ({"headers": (NameValue("Bad Name", "x"),)}, "headers", "'Bad Name' is not a valid header name"),
         ({"auth": AuthKind.BASIC}, "user", "The user name is empty"),
-        ({"auth": AuthKind.BEARER}, "token", "The bearer token is empty"),
         (
             {"proxy": "127.0.0.1:3128"},
             "proxy",
@@ -80,6 +79,14 @@ def test_bad_fields(fields: dict[str, object], field: str, message: str) -> None
     with pytest.raises(ConfigError) as caught:
         HttpFormConfig(**fields)  # type: ignore[arg-type]
     assert [(p.field, p.message) for p in caught.value.problems] == [(field, message)]
+
+
+def test_an_empty_bearer_token_is_asked_for_before_sending_but_a_lab_without_it_opens() -> None:
+    config = HttpFormConfig(auth=AuthKind.BEARER)
+    assert [p.message for p in config.sending_problems()] == ["The bearer token is empty"]
+    assert HttpFormConfig(auth=AuthKind.BEARER, token="t").sending_problems() == []
+    shared = loads(dumps(Lab(states={"http_form": HttpFormConfig(auth=AuthKind.BEARER, token="t")})))
+    assert shared.state("http_form") == config
 
 
 def test_lab_section_round_trip_keeps_secrets_out() -> None:

@@ -16,6 +16,7 @@ from netlab.core.config import Family
 from netlab.core.events import Data, Direction
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.http.file_server import FileServerConfig
+from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig
 from netlab.lab import labfile
 from netlab.lab.labfile import Lab
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TcpTabState, TlsServerSettings
@@ -69,11 +70,22 @@ FILES = FileServerConfig(
     idle_timeout=3.5,
 )
 UDP = UdpTabState(receiver=UdpReceiverConfig(port=9777, mode=ReceiverMode.ECHO))
+HTTP_FORM = HttpFormConfig(
+    backend=Backend.URLLIB,
+    method="POST",
+    url="http://127.0.0.1:8000/post?lab=1",
+    body_kind=BodyKind.JSON,
+    body='{"a": 1}',
+    auth=AuthKind.BEARER,
+    token="t0ken",
+)
 
 
 def full_lab() -> Lab:
     return Lab(
-        title="Everything", exercise="# Try it\n\nDo *this*.", states={"tcp": TCP, "udp": UDP, "files": FILES}
+        title="Everything",
+        exercise="# Try it\n\nDo *this*.",
+        states={"tcp": TCP, "udp": UDP, "http_form": HTTP_FORM, "files": FILES},
     )
 
 
@@ -164,6 +176,7 @@ def test_the_workspace_comes_back_through_the_same_serialisation(qtbot: QtBot, t
     qtbot.addWidget(second)
     expected = dict(full_lab().states)
     expected["files"] = FileServerConfig(**{**FILES.__dict__, "auth": ""})  # secrets stay out of settings
+    expected["http_form"] = HttpFormConfig(**{**HTTP_FORM.__dict__, "token": ""})
     assert second.labs.current().states == expected
     assert second.exercise.markdown() == full_lab().exercise
 
