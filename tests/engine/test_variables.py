@@ -234,3 +234,13 @@ def test_auto_reply_rules_fill_in_the_same_variables() -> None:
         Rule(MatchKind.EXACT, "ping", "pong {nope}")
     assert caught.value.problems[0].field == "reply"
     assert "is not a variable" in caught.value.problems[0].message
+
+
+@given(st.text(max_size=40), st.sampled_from(["text", "hex"]))
+def test_any_send_box_text_makes_bytes_or_a_plain_codec_error(text: str, kind: str) -> None:
+    try:
+        data = payload_bytes(Payload(kind, text), Expander())
+    except CodecError as exc:
+        assert exc.message and exc.hint
+    else:
+        assert isinstance(data, bytes)
