@@ -157,6 +157,7 @@ def _add_raw_http_command(commands: argparse._SubParsersAction[argparse.Argument
     raw.add_argument(
         "--insecure", action="store_true", help="with --tls, don't verify the server's certificate"
     )
+    raw.add_argument("--ca-file", default="", help="with --tls, also trust this CA certificate (PEM)")
     what = raw.add_mutually_exclusive_group(required=True)
     what.add_argument("--file", metavar="REQUEST_FILE", help="send this file's bytes as the request")
     what.add_argument("--request", metavar="TEXT", help="send this text as the request")
@@ -183,6 +184,7 @@ def _raw_http_config(args: argparse.Namespace) -> RawHttpConfig:
         port=args.port,
         tls=args.tls,
         verify=not args.insecure,
+        ca_file=args.ca_file,
         request=text,
         crlf=args.crlf,
         auto_length=False,  # the CLI sends the bytes as given

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
 from netlab.core.events import Error, Event, Info, Opened
+from netlab.core.tls import describe_certificate
 from netlab.http.raw import read_responses
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.client import Address, TcpClients
@@ -70,6 +71,7 @@ class RawHttpClient(TcpClients):
             connect_timeout=config.timeout,
             tls=config.tls,
             tls_verify=config.verify,
+            ca_file=config.ca_file,
         )
         conn = new_number()
         self.loop.call_soon_threadsafe(self._start, conn, tcp, Exchange(config, data, methods_of(data)))
@@ -156,10 +158,23 @@ class RawHttpClient(TcpClients):
         exchange = self._exchanges.get(stream.conn)
         if exchange is None:
             return
+        if exchange.config.tls and exchange.config.verify:
+            self._show_verified_certificate(stream)
         exchange.ready = time.monotonic()
         exchange.sent = len(exchange.request)
         stream.write(exchange.request)
         self._arm_timeout(stream.conn, exchange)
+
+    def _show_verified_certificate(self, stream: Stream) -> None:
+        """The stream says only the version and cipher when the check passed: say whom we trusted too."""
+        sock = stream.sock
+        der = sock.getpeercert(binary_form=True) if isinstance(sock, ssl.SSLSocket) else None
+        about = describe_certificate(der) if der else "the server sent no certificate"
+        self.emit(
+            Info(
+                source=self.source, conn=stream.conn, peer=stream.peer, text=f"certificate verified: {about}"
+            )
+        )
 
     def stream_data(self, stream: Stream, data: bytes) -> None:
         super().stream_data(stream, data)

@@ -29,11 +29,14 @@ def program(config: RawHttpConfig) -> str:
         f"sock = socket.create_connection((HOST, PORT), timeout={config.timeout:g})",
     ]
     if config.tls:
+        cafile = f"cafile={config.ca_file!r}" if config.ca_file else ""
         if config.verify:
-            lines.append("context = ssl.create_default_context()  # checks the certificate and the name")
+            lines.append(
+                f"context = ssl.create_default_context({cafile})  # checks the certificate and the name"
+            )
         else:
             lines += [
-                "context = ssl.create_default_context()",
+                f"context = ssl.create_default_context({cafile})",
                 "context.check_hostname = False  # 'Verify certificate' is off: any server is accepted",
                 "context.verify_mode = ssl.CERT_NONE",
             ]

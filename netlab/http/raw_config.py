@@ -19,6 +19,7 @@ class RawHttpConfig:
     tls: bool = False
     verify: bool = True  # check the server's certificate (only with tls)
     sni: str = ""  # the name sent in the TLS handshake; "": the host when it is a name
+    ca_file: str = ""  # an extra CA to trust (PEM), besides the system's: a lab's own CA
     request: str = DEFAULT_REQUEST
     crlf: bool = True  # convert every line end to CRLF before sending
     auto_length: bool = True  # keep Content-Length equal to the body's length

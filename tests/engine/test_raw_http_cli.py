@@ -7,7 +7,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,28 +14,13 @@ import pytest
 from netlab.http.raw_code import program
 from netlab.http.raw_config import RawHttpConfig
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        body = f"you asked for {self.path}".encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+from ..raw_http_servers import TrustmeTls, http_server
 
 
 @pytest.fixture
 def port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with http_server() as port:
+        yield port
 
 
 def _netlab(*words: str) -> subprocess.CompletedProcess[bytes]:
@@ -92,9 +76,9 @@ def test_request_file_is_sent_as_given(port: int, tmp_path: Path) -> None:
 
 
 def test_refused_connection_and_missing_file_say_so_in_plain_words(tmp_path: Path) -> None:
-    free = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    unused = free.server_address[1]
-    free.server_close()
+    free = socket.create_server(("127.0.0.1", 0))
+    unused = free.getsockname()[1]
+    free.close()
     done = _netlab("raw-http", "127.0.0.1", str(unused), "--request", "GET / HTTP/1.1\r\n\r\n")
     assert done.returncode == 1 and b"netlab: " in done.stderr and b"Traceback" not in done.stderr
     missing = _netlab("raw-http", "127.0.0.1", "80", "--file", str(tmp_path / "nope"))
@@ -128,3 +112,33 @@ def test_code_program_wraps_tls_and_says_when_verification_is_off() -> None:
     assert "ssl.CERT_NONE" in text
     assert "import ssl" not in program(RawHttpConfig())
     compile(text, "raw.py", "exec")
+
+
+@pytest.mark.parametrize("verify", [True, False])
+def test_code_program_runs_under_tls_with_the_ca_file_or_insecure(tmp_path: Path, verify: bool) -> None:
+    pytest.importorskip("trustme")
+    tls = TrustmeTls(tmp_path)
+    port = tls.server(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nConnection: close\r\n\r\nover TLS!")
+    config = RawHttpConfig(
+        host="localhost",
+        port=port,
+        tls=True,
+        verify=verify,
+        ca_file=tls.ca_file if verify else "",
+        request="GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+    )
+    script = tmp_path / "raw_tls.py"
+    script.write_text(program(config))
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=20, check=False)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.decode().startswith("HTTP/1.1 200 OK") and "over TLS!" in ran.stdout.decode()
+
+
+def test_code_program_without_the_ca_file_refuses_the_lab_certificate(tmp_path: Path) -> None:
+    pytest.importorskip("trustme")
+    tls = TrustmeTls(tmp_path)
+    port = tls.server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    script = tmp_path / "raw_tls.py"
+    script.write_text(program(RawHttpConfig(host="localhost", port=port, tls=True)))
+    ran = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=20, check=False)
+    assert ran.returncode != 0 and b"CERTIFICATE_VERIFY_FAILED" in ran.stderr

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
 import queue
 import socket
 import ssl
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -17,56 +16,13 @@ from netlab.http.raw import read_responses
 from netlab.http.raw_client import RawHttpClient, methods_of
 from netlab.http.raw_config import RawHttpConfig
 
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:
-        if self.path == "/gzip":
-            body = gzip.compress(b"squeezed")
-            extra = [("Content-Encoding", "gzip")]
-        else:
-            body = f"path {self.path}".encode()
-            extra = []
-        self.send_response(200)
-        for name, value in [("Content-Length", str(len(body))), *extra]:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+from ..raw_http_servers import TrustmeTls, http_server, one_shot_server
 
 
 @pytest.fixture
 def http_port() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
-
-
-def _one_shot_server(reply: bytes, *, hold: bool = False) -> tuple[int, threading.Event]:
-    """Accept one connection, read the request's head, send reply; hold=True: never close."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    done = threading.Event()
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        conn.settimeout(5)
-        try:
-            conn.recv(65536)
-            conn.sendall(reply)
-            if hold:
-                done.wait(30)  # every test sets done when it has finished
-        finally:
-            conn.close()
-            listener.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return listener.getsockname()[1], done
+    with http_server() as port:
+        yield port
 
 
 def _exchange(config: RawHttpConfig, data: bytes) -> list[Event]:
@@ -102,7 +58,7 @@ def test_get_against_http_server_logs_raw_bytes_timing_and_status(http_port: int
     data = b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
     events = _exchange(RawHttpConfig(port=http_port), data)
     raw = _received(events)
-    assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"path /hello")
+    assert raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"you asked for /hello")
     sent = b"".join(e.data for e in events if isinstance(e, Data) and e.direction is Direction.SENT)
     assert sent == data
     timing, response = _infos(events)[-2:]
@@ -116,12 +72,12 @@ def test_pipelined_requests_get_two_responses_on_one_connection(http_port: int) 
     events = _exchange(RawHttpConfig(port=http_port), data)
     assert _infos(events)[-1] == "Response: HTTP/1.1 200 OK; HTTP/1.1 200 OK"
     reading = read_responses(_received(events), methods_of(data))
-    assert [r.body for r in reading.responses] == [b"path /one", b"squeezed"]
+    assert [r.body for r in reading.responses] == [b"you asked for /one", b"squeezed"]
     assert len({e.conn for e in events if isinstance(e, Data)}) == 1
 
 
 def test_malformed_response_is_kept_raw_with_one_line_saying_what_is_wrong() -> None:
-    port, _ = _one_shot_server(b"SSH-2.0-OpenSSH_9.6\r\n")
+    port, _ = one_shot_server(b"SSH-2.0-OpenSSH_9.6\r\n")
     events = _exchange(RawHttpConfig(port=port), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert _received(events) == b"SSH-2.0-OpenSSH_9.6\r\n"
     assert "not valid HTTP" in _infos(events)[-1]
@@ -129,7 +85,7 @@ def test_malformed_response_is_kept_raw_with_one_line_saying_what_is_wrong() -> 
 
 def test_chunked_response_is_decoded_by_the_parse() -> None:
     reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
-    port, _ = _one_shot_server(reply)
+    port, _ = one_shot_server(reply)
     events = _exchange(RawHttpConfig(port=port), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     (response,) = read_responses(_received(events)).responses
     assert response.body == b"abc"
@@ -137,7 +93,7 @@ def test_chunked_response_is_decoded_by_the_parse() -> None:
 
 def test_never_ending_response_stops_at_the_read_timeout_and_cap_counts_the_rest() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\n" + b"x" * 4000
-    port, done = _one_shot_server(reply, hold=True)
+    port, done = one_shot_server(reply, hold=True)
     events = _exchange(RawHttpConfig(port=port, timeout=0.3, cap=1024), b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     done.set()
     closed = [e for e in events if isinstance(e, Closed)]
@@ -220,7 +176,7 @@ def test_sni_sends_the_name_asked_for_and_the_log_shows_the_tls_session() -> Non
 
 def test_cancel_ends_a_never_ending_response_at_once() -> None:
     reply = b"HTTP/1.1 200 OK\r\nContent-Length: 999999\r\n\r\nstart"
-    port, done = _one_shot_server(reply, hold=True)
+    port, done = one_shot_server(reply, hold=True)
     events: queue.Queue[Event] = queue.Queue()
     engine = RawHttpClient(events.put)
     thread = threading.Thread(target=engine.run, daemon=True)
@@ -262,7 +218,44 @@ def test_keep_open_reports_each_response_and_reuses_the_connection(http_port: in
     finally:
         engine.stop()
         thread.join(5)
-    assert _received(seen).endswith(b"path /second")
+    assert _received(seen).endswith(b"you asked for /second")
     assert sum(isinstance(e, Opened) for e in seen) == 1
     assert any("Reusing connection" in text and "request 2" in text for text in _infos(seen))
     assert not any(isinstance(e, Closed) for e in seen)
+
+
+def test_verified_tls_with_the_lab_ca_logs_version_cipher_and_the_certificate(tmp_path: Path) -> None:
+    pytest.importorskip("trustme")
+    tls = TrustmeTls(tmp_path)
+    port = tls.server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    config = RawHttpConfig(port=port, tls=True, ca_file=tls.ca_file)
+    events = _exchange(config, b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    assert _infos(events)[-1] == "Response: HTTP/1.1 200 OK"
+    session = next(e for e in events if isinstance(e, TlsInfo))
+    assert session.version.startswith("TLS") and session.cipher
+    shown = next(text for text in _infos(events) if text.startswith("certificate verified: "))
+    assert "subject" in shown and "issuer OU=Testing CA" in shown and "expires " in shown
+    assert not any("NOT verified" in text for text in _infos(events))
+
+
+def test_a_missing_ca_file_is_said_in_plain_words(tmp_path: Path) -> None:
+    config = RawHttpConfig(port=1, tls=True, ca_file=str(tmp_path / "nope.pem"))
+    events = _exchange_until_closed(config, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    error = next(e for e in events if isinstance(e, Error))
+    assert "nope.pem" in error.message + error.hint
+
+
+def _exchange_until_closed(config: RawHttpConfig, data: bytes) -> list[Event]:
+    events: queue.Queue[Event] = queue.Queue()
+    engine = RawHttpClient(events.put)
+    thread = threading.Thread(target=engine.run, daemon=True)
+    thread.start()
+    seen: list[Event] = []
+    try:
+        engine.request(config, data)
+        while not seen or not isinstance(seen[-1], Closed):
+            seen.append(events.get(timeout=10))
+        return seen
+    finally:
+        engine.stop()
+        thread.join(5)
