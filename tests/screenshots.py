@@ -81,6 +81,25 @@ def udp(app: QApplication, window: MainWindow) -> None:
     receiver.log.table.selectRow(receiver.log.model.rowCount() - 1)
 
 
+def raw_http(app: QApplication, window: MainWindow) -> None:
+    from tests.raw_http_servers import http_server
+
+    tab = window.raw
+    with http_server() as port:
+        tab.url.setText(f"http://127.0.0.1:{port}/json")
+        tab.fill_from_url()
+        tab.send()
+        settle(app, lambda: tab.status_line.text().startswith("HTTP/"))
+        settle(app, seconds=0.3)
+    tab.log.table.selectRow(
+        next(
+            i
+            for i, r in enumerate(tab.log.model.rows)
+            if getattr(r.event, "direction", None) is not None and r.event.direction.value == "received"
+        )
+    )
+
+
 def files(app: QApplication, window: MainWindow) -> None:
     import tempfile
     import urllib.request
@@ -127,7 +146,13 @@ def main() -> None:
     window.resize(1366, 728)  # a small laptop screen, less the taskbar: what most students have
     window.show()
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, prepare in (("tcp", tcp), ("udp", udp), ("http_form", http_form), ("files", files)):
+    for name, prepare in (
+        ("tcp", tcp),
+        ("udp", udp),
+        ("raw_http", raw_http),
+        ("http_form", http_form),
+        ("files", files),
+    ):
         window.open_tab(name)
         prepare(app, window)
         settle(app, seconds=0.3)

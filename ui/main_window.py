@@ -21,6 +21,7 @@ from ui.tabs.tcp import TcpTab
 if TYPE_CHECKING:
     from ui.tabs.files import FileServerTab
     from ui.tabs.http_form import HttpFormTab
+    from ui.tabs.raw_http import RawHttpTab
     from ui.tabs.udp import UdpTab
 
 SHUTDOWN_MS = 2000
@@ -42,12 +43,14 @@ class MainWindow(QMainWindow):
         self.tcp_page = tcp_page(self.tcp)
         # Only the first tab is built before the window shows; the others when first opened.
         self.udp_slot: LazyTab[UdpTab] = LazyTab("udp", make_udp_tab, udp_page, udp_defaults)
+        self.raw_slot: LazyTab[RawHttpTab] = LazyTab("raw_http", make_raw_tab, raw_page, raw_defaults)
         self.http_form_slot: LazyTab[HttpFormTab] = LazyTab(
             "http_form", make_http_form_tab, http_form_page, http_form_defaults
         )
         self.files_slot: LazyTab[FileServerTab] = LazyTab("files", make_files_tab, files_page, files_defaults)
         self.tabs.addTab(self.tcp_page, "TCP")
         self.tabs.addTab(self.udp_slot, "UDP")
+        self.tabs.addTab(self.raw_slot, "Raw HTTP")
         self.tabs.addTab(self.http_form_slot, "HTTP form")
         self.tabs.addTab(self.files_slot, "File server")
         # Each tab's "Show code" sits in the tab bar's corner, so it costs the forms no height.
@@ -55,7 +58,7 @@ class MainWindow(QMainWindow):
         self.code_toggles.setObjectName("codeToggles")
         self.code_toggles.addWidget(self.tcp_page.toggle)
         self.tabs.setCornerWidget(self.code_toggles, Qt.Corner.TopRightCorner)
-        for slot in (self.udp_slot, self.http_form_slot, self.files_slot):
+        for slot in (self.udp_slot, self.raw_slot, self.http_form_slot, self.files_slot):
             slot.built.connect(self._on_tab_built)
         self.tabs.currentChanged.connect(self._on_tab_changed)
         self.setCentralWidget(self.tabs)
@@ -66,7 +69,9 @@ class MainWindow(QMainWindow):
         self.exercise = ExerciseDock(self)
         dock_on_the_right(self, self.exercise)
         self.labs = LabController(
-            self, [self.tcp, self.udp_slot, self.http_form_slot, self.files_slot], self.exercise
+            self,
+            [self.tcp, self.udp_slot, self.raw_slot, self.http_form_slot, self.files_slot],
+            self.exercise,
         )
         self.labs.status.connect(self.show_status)
         self.labs.path_changed.connect(self._on_lab_path_changed)
@@ -101,6 +106,16 @@ class MainWindow(QMainWindow):
         return self.udp_slot.page
 
     @property
+    def raw(self) -> RawHttpTab:
+        return self.raw_slot.tab()
+
+    @property
+    def raw_page(self) -> CodeBeside:
+        self.raw_slot.tab()
+        assert isinstance(self.raw_slot.page, CodeBeside)
+        return self.raw_slot.page
+
+    @property
     def http_form(self) -> HttpFormTab:
         return self.http_form_slot.tab()
 
@@ -128,7 +143,7 @@ class MainWindow(QMainWindow):
 
     def tab_widgets(self) -> list[Any]:
         """Every tab as the window drives it: built ones, and stand-ins for those not yet opened."""
-        return [self.tcp, self.udp_slot, self.http_form_slot, self.files_slot]
+        return [self.tcp, self.udp_slot, self.raw_slot, self.http_form_slot, self.files_slot]
 
     def runners(self) -> list[EngineRunner[Any]]:
         return [runner for tab in self.tab_widgets() for runner in tab.runners()]
@@ -269,6 +284,27 @@ def udp_defaults() -> Any:
     from netlab.udp.config import UdpTabState
 
     return UdpTabState()
+
+
+def make_raw_tab() -> RawHttpTab:
+    from ui.tabs.raw_http import RawHttpTab
+
+    return RawHttpTab()
+
+
+def raw_page(tab: RawHttpTab) -> CodeBeside:
+    def program() -> str:
+        from netlab.http import raw_code
+
+        return raw_code.program(tab.config())
+
+    return CodeBeside(tab, "raw", [("Raw HTTP (socket)", "raw_http.py", program)])
+
+
+def raw_defaults() -> Any:
+    from netlab.http.raw_config import RawHttpConfig
+
+    return RawHttpConfig()
 
 
 def make_http_form_tab() -> HttpFormTab:

@@ -32,8 +32,8 @@ def _split_head(raw: bytes) -> tuple[bytes, bytes, bytes] | None:
     return raw[:lf], b"\n\n", raw[lf + 2 :]
 
 
-def update_content_length(raw: bytes) -> bytes:
-    """Set an existing Content-Length header to the body's real length in bytes.
+def update_content_length(raw: bytes, length: int | None = None) -> bytes:
+    """Set an existing Content-Length header to the body's real length in bytes (or to `length`).
 
     A request with no Content-Length header is left alone: adding one to a GET or a chunked
     upload would change what the student wrote, and the header is theirs to add.
@@ -47,8 +47,21 @@ def update_content_length(raw: bytes) -> bytes:
     for index, line in enumerate(lines):
         name, colon, _ = line.partition(b":")
         if colon and index > 0 and name.strip().lower() == b"content-length":
-            lines[index] = name + b": " + str(len(body)).encode()
+            lines[index] = name + b": " + str(len(body) if length is None else length).encode()
     return line_end.join(lines) + separator + body
+
+
+def set_content_length(text: str, *, crlf: bool) -> str:
+    """The request text with its Content-Length set to the length its body will have when sent
+    (in bytes, after CRLF conversion when `crlf`): what the editor shows as the user types."""
+    raw = text.encode("utf-8", errors="surrogatepass")
+    parts = _split_head(raw)
+    if parts is None:
+        return text
+    body = parts[2]
+    length = len(to_crlf(body.decode("utf-8", errors="surrogatepass")).encode("utf-8", "surrogatepass"))
+    fixed = update_content_length(raw, length if crlf else len(body))
+    return fixed.decode("utf-8", errors="surrogatepass")
 
 
 def request_bytes(text: str, *, crlf: bool, auto_length: bool) -> bytes:

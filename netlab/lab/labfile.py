@@ -21,6 +21,7 @@ from netlab.core.config import ConfigError
 from netlab.core.errors import NetLabError
 from netlab.http.config import FileServerConfig
 from netlab.http.form_config import HttpFormConfig
+from netlab.http.raw_config import RawHttpConfig
 from netlab.lab import SUFFIX
 from netlab.tcp.config import TcpTabState
 from netlab.udp.config import UdpTabState
@@ -31,6 +32,7 @@ VERSION = 1  # raise when a saved lab would mean something else to an older NetL
 SECTIONS: dict[str, type[Any]] = {
     "tcp": TcpTabState,
     "udp": UdpTabState,
+    "raw_http": RawHttpConfig,
     "http_form": HttpFormConfig,
     "files": FileServerConfig,
 }

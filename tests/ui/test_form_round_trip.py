@@ -12,14 +12,17 @@ from pytestqt.qtbot import QtBot
 from netlab.core.codec import Payload, PayloadKind
 from netlab.core.config import ConfigError
 from netlab.http.file_server import FileServerConfig
+from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.config import TcpTabState
 from ui.common.widgets import PayloadEditor
 from ui.tabs.files import FileServerTab
+from ui.tabs.raw_http import CR_MARK, RawHttpTab
 from ui.tabs.tcp import TcpTab
 
 from ..engine.test_serial import configs
 from .test_udp_tab import shown_checksum
 
+RAW_BREAKS = re.compile("[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x1c-\x1e\x85]")
 
 
@@ -84,6 +87,30 @@ def test_the_file_server_tab_gives_back_what_it_was_given(
         config = replace(config, idle_timeout=timeout, root=config.root.strip(), auth=auth)
     except ConfigError:
         reject()  # only blanks in the user name: not a login the form can hold
+    tab.load_lab_state(config)
+    assert tab.lab_state() == config
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(config=configs(RawHttpConfig), timeout=st.floats(0.1, 3600).map(lambda t: round(t, 2)))
+def test_the_raw_http_tab_gives_back_what_it_was_given(
+    qtbot: QtBot, config: RawHttpConfig, timeout: float
+) -> None:
+    tab = RawHttpTab()
+    qtbot.addWidget(tab)
+    # Boxes are read trimmed; the editor holds lines (CR, LF and CRLF), not Unicode separators.
+    request = RAW_BREAKS.sub("\n", config.request).replace(CR_MARK, "")
+    try:
+        config = replace(
+            config,
+            timeout=timeout,
+            host=config.host.strip(),
+            sni=config.sni.strip(),
+            ca_file=config.ca_file.strip(),
+            request=request,
+        )
+    except ConfigError:
+        reject()  # only blanks: not a value the form can hold
     tab.load_lab_state(config)
     assert tab.lab_state() == config
 

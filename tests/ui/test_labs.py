@@ -17,6 +17,7 @@ from netlab.core.events import Data, Direction
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.http.file_server import FileServerConfig
 from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig
+from netlab.http.raw_config import RawHttpConfig
 from netlab.lab import labfile
 from netlab.lab.labfile import Lab
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TcpTabState, TlsServerSettings
@@ -79,13 +80,27 @@ HTTP_FORM = HttpFormConfig(
     auth=AuthKind.BEARER,
     token="t0ken",
 )
+RAW = RawHttpConfig(
+    host="localhost",
+    port=8443,
+    tls=True,
+    verify=False,
+    sni="lab.test",
+    ca_file="/labs/ca.pem",
+    request="POST /x HTTP/1.1\nHost: lab.test\nContent-Length: 99\n\nbody",
+    crlf=False,
+    auto_length=False,
+    keep_open=True,
+    timeout=2.5,
+    cap=2 * 2**20,
+)
 
 
 def full_lab() -> Lab:
     return Lab(
         title="Everything",
         exercise="# Try it\n\nDo *this*.",
-        states={"tcp": TCP, "udp": UDP, "http_form": HTTP_FORM, "files": FILES},
+        states={"tcp": TCP, "udp": UDP, "raw_http": RAW, "http_form": HTTP_FORM, "files": FILES},
     )
 
 
