@@ -7,29 +7,41 @@ from __future__ import annotations
 
 import logging
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from socketserver import BaseServer
+from typing import Any
 
 WAIT = 5.0
 
 
 @contextmanager
-def httpbin_server() -> Iterator[str]:
-    """Yield httpbin's base URL (http://127.0.0.1:PORT); the server stops afterwards."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the test output
-    from httpbin import app
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="httpbin", daemon=True)
+def serving(server: Any, scheme: str = "http") -> Iterator[str]:
+    """Run a socketserver-style server (serve_forever, shutdown) on a thread; yield its base URL."""
+    assert isinstance(server, BaseServer)
+    thread = threading.Thread(target=server.serve_forever, name="test-http-server", daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         thread.join(WAIT)
         server.server_close()
+
+
+@contextmanager
+def httpbin_server(tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Yield httpbin's base URL (http://127.0.0.1:PORT, or https:// with a TLS context)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log in the test output
+    from httpbin import app
+    from werkzeug.serving import make_server
+
+    with serving(
+        make_server("127.0.0.1", 0, app, threaded=True, ssl_context=tls), "https" if tls else "http"
+    ) as url:
+        yield url
 
 
 class RawServer:
@@ -98,11 +110,5 @@ def keep_alive_server() -> Iterator[str]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="keep-alive", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(WAIT)
-        server.server_close()
+    with serving(server) as url:
+        yield url

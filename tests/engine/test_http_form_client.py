@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import ssl
-import threading
+import subprocess
+import sys
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,21 +266,13 @@ def test_proxy_gets_the_absolute_url(backend: Backend) -> None:
 @pytest.fixture(scope="module")
 def tls_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """httpbin over HTTPS with a certificate from a throwaway CA; yields (base URL, CA file)."""
-    from httpbin import app
-    from werkzeug.serving import make_server
-
     ca = trustme.CA()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     ca_file = tmp_path_factory.mktemp("ca") / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    server = make_server("127.0.0.1", 0, app, threaded=True, ssl_context=context)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_port}", str(ca_file)
-    server.shutdown()
-    thread.join(5)
-    server.server_close()
+    with httpbin_server(tls=context) as url:
+        yield url, str(ca_file)
 
 
 def test_tls_verification_failure_names_the_problem_then_the_ca_file_fixes_it(
@@ -303,3 +298,40 @@ def test_an_empty_bearer_token_is_refused_before_anything_is_sent(session: Sessi
     error = session.ask(url=f"{base}/bearer", auth=AuthKind.BEARER)
     assert isinstance(error, Error) and error.message == "The bearer token is empty"
     assert session.events.of(Data) == []
+
+
+DNS_PROBE = """
+import json, sys
+sys.path.insert(0, {root!r})
+from netlab.core.events import Error
+from netlab.http.form_client import FormResponse, HttpFormClient
+from netlab.http.form_config import HttpFormConfig
+from tests.engine.conftest import Recorder, running
+events = Recorder()
+client = HttpFormClient(events)
+with running(client):
+    client.send(HttpFormConfig(backend={backend!r}, url="http://no-such-host.invalid/", timeout=5))
+    found = events.wait_for(lambda e: isinstance(e, (Error, FormResponse)), 20)
+print(json.dumps(getattr(found, "message", "a response?!")))
+"""
+
+
+@pytest.mark.parametrize("backend", BACKENDS, ids=[b.value for b in BACKENDS])
+def test_dns_failure_for_real_inside_a_namespace_without_network(backend: Backend) -> None:
+    # A new network namespace has no route anywhere: the lookup fails on this machine, sending nothing.
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("needs root and unshare (util-linux) to run in a network namespace of its own")
+    root = str(Path(__file__).resolve().parents[2])
+    probe = DNS_PROBE.format(root=root, backend=backend.value)
+    done = subprocess.run(
+        ["unshare", "--net", sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0 and "unshare" in done.stderr:
+        pytest.skip(f"this system does not allow a network namespace: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
+    message = json.loads(done.stdout.strip().splitlines()[-1])
+    assert message == "The host name 'no-such-host.invalid' could not be found (DNS lookup failed)"

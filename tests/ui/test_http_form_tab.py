@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from netlab.core.events import Data, Direction
 from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig, NameValue
-from tests.http_servers import httpbin_server
+from tests.http_servers import httpbin_server, serving
 from ui.main_window import MainWindow
 from ui.tabs.http_form import HttpFormTab, ResponseView
 
@@ -178,12 +177,9 @@ def test_too_large_for_memory_offers_save_to_file(
     folder.mkdir()
     (folder / "big.bin").write_bytes(bytes(range(256)) * 6000)  # 1.5 MB, past a 1 MB cap
     handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
         side = tab.sides[Backend.REQUESTS]
-        tab.url.setText(f"http://127.0.0.1:{server.server_port}/big.bin")
+        tab.url.setText(f"{url}/big.bin")
         tab.cap.setValue(1)
         tab.send_button.click()
         answered(qtbot, side)
@@ -195,10 +191,6 @@ def test_too_large_for_memory_offers_save_to_file(
             lambda: side.response is not None and side.response.saved_to == str(target), timeout=WAIT_MS
         )
         assert target.read_bytes() == (folder / "big.bin").read_bytes()
-    finally:
-        server.shutdown()
-        thread.join(5)
-        server.server_close()
 
 
 def test_code_view_offers_three_programs(qtbot: QtBot, window: MainWindow, tab: HttpFormTab) -> None:
