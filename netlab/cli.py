@@ -34,6 +34,7 @@ from netlab.core.present import access_line, arrow, connection_label, format_tim
 from netlab.core.sendbox import PeriodicSend, SendBox, send_bytes
 from netlab.core.variables import Expander, payload_bytes
 from netlab.http import code as http_code
+from netlab.http import form_cli
 from netlab.http.file_server import FileServer, FileServerConfig
 from netlab.http.raw import to_crlf
 from netlab.http.raw_client import RawHttpClient
@@ -138,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_code_option(serve)
     _add_udp_commands(commands)
     _add_raw_http_command(commands)
+    form_cli.add_command(commands)
     return parser
 
 
@@ -282,6 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _udp_send(args)
         if args.command == "raw-http":
             return _raw_http(args)
+        if args.command == "http":
+            return form_cli.run(args)
         return _tcp_client(args)
     except (ConfigError, CodecError) as exc:
         hint = f": {exc.hint}" if isinstance(exc, CodecError) else ""
@@ -303,6 +307,8 @@ def _program(args: argparse.Namespace) -> str:
         return udp_program(_udp_send_config(args), _udp_send_box(args), repeat=args.count != 1)
     if args.command == "raw-http":
         return raw_http_program(_raw_http_config(args))
+    if args.command == "http":
+        return form_cli.program(args)
     raise ConfigError([FieldProblem("code", f"{args.command} has no --code yet", "")])
 
 
