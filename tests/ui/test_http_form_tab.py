@@ -75,8 +75,11 @@ def test_query_table_and_url_follow_each_other(qtbot: QtBot, tab: HttpFormTab) -
     assert tab.query.rows() == [("a", "1"), ("b", "two")]
     tab.query.table.item(1, 1).setText("2 & 3")
     assert tab.url.text() == "http://127.0.0.1:8000/get?a=1&b=2+%26+3"
-    tab.query.add_row("c", "")
-    tab.query.table.item(2, 1).setText("x")
+    tab.query.add_row("", "")
+    tab.query.table.item(2, 1).setText("x")  # a value typed before its name: the row stays
+    tab.query.table.item(0, 1).setText("0")  # another edit changes the URL: the half-typed row stays
+    assert tab.query.rows()[2] == ("", "x") and tab.url.text() == "http://127.0.0.1:8000/get?a=0&b=2+%26+3"
+    tab.query.table.item(2, 0).setText("c")
     assert tab.url.text().endswith("&c=x")
 
 

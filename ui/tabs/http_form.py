@@ -436,6 +436,7 @@ class HttpFormTab(QWidget):
         super().__init__(parent)
         self.setObjectName("httpFormTab")
         self.history: list[Sent] = []
+        self._query_editing = False
         defaults = HttpFormConfig()
         self.backend = named(QComboBox(), "httpFormBackend", "Library that sends the request")
         for backend, label in ((Backend.REQUESTS, "requests"), (Backend.URLLIB, "urllib.request")):
@@ -813,6 +814,8 @@ class HttpFormTab(QWidget):
     # ------------------------------------------------------------------ keeping the form in step
     @Slot(str)
     def _on_url_text_changed(self, url: str) -> None:
+        if self._query_editing:
+            return  # the table made this URL: rebuilding it would drop a row still being typed
         rows = [(name, value) for name, value in query_pairs(url)] if "?" in url else []
         if rows != [tuple(r) for r in self.query.rows()]:
             with QSignalBlocker(self.query.table):
@@ -824,9 +827,11 @@ class HttpFormTab(QWidget):
     def _on_query_item_changed(self, _item: QTableWidgetItem) -> None:
         url = with_query(self.url.text(), [(row[0], row[1]) for row in self.query.rows()])
         if url != self.url.text():
-            with QSignalBlocker(self.url):
+            self._query_editing = True
+            try:
                 self.url.setText(url)
-            self.url.textChanged.emit(url)  # the code view follows; the table is already right
+            finally:
+                self._query_editing = False
 
     @Slot(int)
     def _on_body_kind_current_index_changed(self, _index: int) -> None:
