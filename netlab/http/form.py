@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from netlab.core.config import FieldProblem, host_problems
+from netlab.http.raw import pretty_json
 
 # The values a student reaches for first; the tab offers them in the headers table.
 HEADER_PRESETS: dict[str, tuple[str, ...]] = {
@@ -114,14 +115,6 @@ def has_header(headers: Sequence[Any], name: str) -> bool:
     return any(header.name.lower() == name.lower() for header in headers)
 
 
-def pretty_json(data: bytes) -> str | None:
-    """The body indented, if it is JSON; None otherwise."""
-    try:
-        return json.dumps(json.loads(data), indent=2, ensure_ascii=False)
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def looks_like(content_type: str, data: bytes) -> str:
     """How to show a body first: "json", "html", "image" or "text"."""
     kind = content_type.split(";")[0].strip().lower()
@@ -132,13 +125,3 @@ def looks_like(content_type: str, data: bytes) -> str:
     if "html" in kind or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         return "html"
     return "text"
-
-
-def human_size(count: int) -> str:
-    """1234567 -> '1.2 MB' (decimal units, as a download shows them)."""
-    value = float(count)
-    for unit in ("bytes", "kB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{count} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{count} bytes"  # pragma: no cover - the loop always returns

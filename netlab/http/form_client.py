@@ -36,8 +36,9 @@ from netlab.core.conversations import new_number, tcp_key
 from netlab.core.engine import Engine
 from netlab.core.errors import EXPECTED, error_event, explain
 from netlab.core.events import Closed, Data, Direction, Event, Info, Opened, Sink, TlsInfo
+from netlab.core.present import human_bytes
 from netlab.core.problem import Problem
-from netlab.http.form import has_header, header_dict, human_size
+from netlab.http.form import has_header, header_dict
 from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig
 
 CHUNK = 64 * 1024
@@ -427,13 +428,13 @@ class HttpFormClient(Engine):
         reason = f" {fields['reason']}" if fields["reason"] else ""
         text = (
             f"{config.backend.value}: {fields['status']}{reason} in "
-            f"{(time.monotonic() - started) * 1000:.1f} ms, {human_size(size)}"
+            f"{(time.monotonic() - started) * 1000:.1f} ms, {human_bytes(size)}"
         )
         if save_to:
             text += f", saved to {save_to}"
         if too_large:
             text += (
-                f" - the body is larger than the {human_size(config.cap)} memory cap, so reading stopped"
+                f" - the body is larger than the {human_bytes(config.cap)} memory cap, so reading stopped"
                 f" there: {TOO_LARGE_HINT}"
             )
         self.emit(

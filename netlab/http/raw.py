@@ -185,9 +185,16 @@ class Response:
     @property
     def charset(self) -> str:
         """The charset the Content-Type names, "" when none."""
-        message = Message()
-        message["content-type"] = self.header("content-type")
-        return str(message.get_param("charset") or "") if self.header("content-type") else ""
+        return charset_of(self.header("content-type"))
+
+
+def charset_of(content_type: str) -> str:
+    """The charset a Content-Type value names ('text/html; charset="utf-8"' -> utf-8), "" when none."""
+    if not content_type:
+        return ""
+    message = Message()
+    message["content-type"] = content_type
+    return str(message.get_param("charset") or "")
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ def test_keep_alive_only_with_requests(session: Session) -> None:
 def test_too_large_for_memory_then_saved_to_a_file(session: Session, base: str, tmp_path: Path) -> None:
     big = session.ask(url=f"{base}/bytes/5000", cap=1024)
     assert big.too_large and len(big.body) == 1024
-    assert "larger than the 1.0 kB memory cap" in big.text and "Save to file" in big.text
+    assert "larger than the 1.0 KB memory cap" in big.text and "Save to file" in big.text
     target = tmp_path / "body.bin"
     saved = session.ask(url=f"{base}/bytes/5000", cap=1024, save_to=str(target))
     assert not saved.too_large and saved.saved_to == str(target) and target.stat().st_size == 5000

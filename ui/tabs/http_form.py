@@ -47,17 +47,11 @@ from PySide6.QtWidgets import (
 from netlab.core.codec import hexdump
 from netlab.core.config import ConfigError, raise_if
 from netlab.core.events import Error, Event
-from netlab.http.form import (
-    HEADER_PRESETS,
-    human_size,
-    json_problems,
-    looks_like,
-    pretty_json,
-    query_pairs,
-    with_query,
-)
+from netlab.core.present import human_bytes
+from netlab.http.form import HEADER_PRESETS, json_problems, looks_like, query_pairs, with_query
 from netlab.http.form_client import FormResponse, HttpFormClient
 from netlab.http.form_config import METHODS, AuthKind, Backend, BodyKind, HttpFormConfig, NameValue, Upload
+from netlab.http.raw import body_text, charset_of, pretty_json
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane, mono_font
 from ui.common.widgets import FieldMarks, breakable, hbox, named, select_data, typed_text
@@ -314,14 +308,14 @@ class ResponseView(QWidget):
         self.response = response
         self.summary.setText(
             f"<b>{response.status} {response.reason}</b> · {response.elapsed * 1000:.1f} ms · "
-            f"{human_size(response.size)}"
+            f"{human_bytes(response.size)}"
         )
         self.message.hide()
         self.save_whole.setVisible(response.too_large)
         if response.too_large:
             self.message.setText(
-                f"The body is larger than the {human_size(len(response.body))} memory cap: only the start is "
-                "shown. Save to file streams the whole body to disk."
+                f"The body is larger than the {human_bytes(len(response.body))} memory cap: only the start"
+                " is shown. Save to file streams the whole body to disk."
             )
             self.message.show()
         elif response.saved_to:
@@ -349,15 +343,7 @@ class ResponseView(QWidget):
 
     def body_text(self) -> str:
         assert self.response is not None
-        charset = "utf-8"
-        for part in self.response.content_type.split(";")[1:]:
-            name, _, value = part.strip().partition("=")
-            if name.lower() == "charset" and value:
-                charset = value.strip('"')
-        try:
-            return self.response.body[:TEXT_LIMIT].decode(charset, errors="replace")
-        except LookupError:  # a charset Python does not know: show it as UTF-8 rather than nothing
-            return self.response.body[:TEXT_LIMIT].decode("utf-8", errors="replace")
+        return body_text(self.response.body[:TEXT_LIMIT], charset_of(self.response.content_type))
 
     @Slot(int)
     def _on_view_current_index_changed(self, _index: int) -> None:
@@ -368,7 +354,7 @@ class ResponseView(QWidget):
             return
         view, body = self.view.currentText(), self.response.body
         if view == "Pretty JSON":
-            pretty = pretty_json(body)
+            pretty = pretty_json(body, charset_of(self.response.content_type))
             if pretty is None:
                 self.rich.setPlainText("The body is not JSON: choose Raw text or Hexdump")
             else:
@@ -411,7 +397,7 @@ class ResponseView(QWidget):
             self.message.setText(f"Could not save {path} ({exc.strerror or exc}): choose another folder")
             self.message.show()
             return
-        self.status.emit(f"Saved {human_size(len(self.response.body))} to {path}")
+        self.status.emit(f"Saved {human_bytes(len(self.response.body))} to {path}")
 
     @Slot()
     def _on_save_whole_clicked(self) -> None:
