@@ -520,7 +520,7 @@ class HttpFormTab(QWidget):
         self.cap = named(
             QSpinBox(), "httpFormCap", "Memory cap in MB", "A larger body is offered Save to file"
         )
-        self.cap.setRange(1, 16000)
+        self.cap.setRange(1, 2**34 // 2**20)
         self.cap.setValue(defaults.cap // 2**20)
         self.cap.setSuffix(" MB")
 
