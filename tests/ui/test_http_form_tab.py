@@ -9,6 +9,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -142,7 +143,7 @@ def test_failure_in_plain_words(qtbot: QtBot, tab: HttpFormTab, base: str) -> No
 def test_history_select_edit_and_send_again(qtbot: QtBot, tab: HttpFormTab, base: str) -> None:
     side = tab.sides[Backend.REQUESTS]
     tab.url.setText(f"{base}/get?n=1")
-    tab.send_button.click()
+    qtbot.keyClick(tab.url, Qt.Key.Key_Return)  # Enter in the URL box sends
     answered(qtbot, side)
     tab.url.setText(f"{base}/status/418")
     tab.send_button.click()

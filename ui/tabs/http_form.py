@@ -599,6 +599,7 @@ class HttpFormTab(QWidget):
         self.auth.currentIndexChanged.connect(self._on_auth_current_index_changed)
         self.ca_browse.clicked.connect(self._on_ca_browse_clicked)
         self.send_button.clicked.connect(self.send)
+        self.url.returnPressed.connect(self.send)
         self.both_button.clicked.connect(self.send_with_both)
         self.cancel_button.clicked.connect(self.cancel)
         self.session_button.clicked.connect(self.new_session)
