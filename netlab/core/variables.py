@@ -17,7 +17,15 @@ import random
 import time
 from dataclasses import dataclass
 
-from netlab.core.codec import CodecError, LineEnding, Payload, encode_text, parse_hex
+from netlab.core.codec import (
+    CodecError,
+    LineEnding,
+    Payload,
+    PayloadKind,
+    encode_text,
+    parse_hex,
+    text_for_bytes,
+)
 
 # name -> what it gives; the order is the order the hint and the help text list them in.
 VARIABLES: dict[str, str] = {
@@ -135,6 +143,37 @@ def template_of(pieces: tuple[Piece, ...]) -> str:
         else:
             out.append("{" + piece.name + (":" + piece.arg if piece.arg else "") + "}")
     return "".join(out)
+
+
+def convert_template(template: str, *, to_hex: bool, encoding: str, escapes: bool) -> tuple[str, bool]:
+    """A send box's text shown the other way (text <-> hex) with its variables kept as they are.
+
+    Only the text between the variables changes: to hex, each piece's bytes; to text, each piece's
+    bytes as text. Returns the new text and whether escapes must be on to read it. Raises CodecError
+    (VariableError included) when the template or a piece of it can't make bytes.
+    """
+    pieces = parse(template)
+    chunks: list[bytes | Variable] = []
+    for piece in pieces:
+        if isinstance(piece, Variable):
+            chunks.append(piece)
+        elif to_hex:
+            chunks.append(Payload(text=piece.text, encoding=encoding, escapes=escapes).to_bytes())
+        else:
+            chunks.append(Payload(kind=PayloadKind.HEX, text=piece.text).to_bytes())
+    if to_hex:
+        shown = (c.hex(" ") if isinstance(c, bytes) else template_of((c,)) for c in chunks)
+        return " ".join(text for text in shown if text), escapes
+    literals = [c for c in chunks if isinstance(c, bytes)]
+    # One escapes setting reads the whole box: if any piece needs it, every piece is written for it.
+    escaped = any(text_for_bytes(data, encoding)[1] for data in literals)
+    texts = [
+        template_of((Literal(text_for_bytes(c, encoding, escaped=escaped)[0]),))
+        if isinstance(c, bytes)
+        else template_of((c,))
+        for c in chunks
+    ]
+    return "".join(texts), escaped
 
 
 class Expander:

@@ -18,6 +18,7 @@ from netlab.core.variables import (
     Literal,
     Variable,
     VariableError,
+    convert_template,
     has_variables,
     parse,
     payload_bytes,
@@ -244,3 +245,33 @@ def test_any_send_box_text_makes_bytes_or_a_plain_codec_error(text: str, kind: s
         assert exc.message and exc.hint
     else:
         assert isinstance(data, bytes)
+
+
+@pytest.mark.parametrize(
+    ("text", "hex_text"),
+    [
+        ("ping {counter} ok", "70 69 6e 67 20 {counter} 20 6f 6b"),
+        ("{seq:3}|{time}", "{seq:3} 7c {time}"),
+        ("{{x}} {random:2}", "7b 78 7d 20 {random:2}"),
+        ("{hex:0d0a}", "{hex:0d0a}"),
+    ],
+)
+def test_text_and_hex_turn_into_each_other_and_keep_their_variables(text: str, hex_text: str) -> None:
+    assert convert_template(text, to_hex=True, encoding="utf-8", escapes=False) == (hex_text, False)
+    assert convert_template(hex_text, to_hex=False, encoding="utf-8", escapes=False) == (text, False)
+
+
+def test_one_piece_that_needs_escapes_turns_escapes_on_for_every_piece() -> None:
+    text, escapes = convert_template("01 5c {counter} 41 0a", to_hex=False, encoding="utf-8", escapes=False)
+    assert (text, escapes) == ("\\x01\\\\{counter}A\\n", True)
+    assert convert_template(text, to_hex=True, encoding="utf-8", escapes=True) == (
+        "01 5c {counter} 41 0a",
+        True,
+    )
+
+
+def test_converting_a_bad_template_says_why() -> None:
+    with pytest.raises(VariableError, match="never closed"):
+        convert_template("ping {counter", to_hex=True, encoding="utf-8", escapes=False)
+    with pytest.raises(CodecError):
+        convert_template("zz {counter}", to_hex=False, encoding="utf-8", escapes=False)

@@ -179,6 +179,19 @@ def test_hex_mode_converts_the_text_already_typed(qtbot: QtBot, window: MainWind
     assert payload.payload().to_bytes() == b"\xe4\xb8\xadA"
 
 
+def test_hex_mode_keeps_the_variables_typed(qtbot: QtBot, window: MainWindow) -> None:
+    payload = window.tcp.client.payload
+    assert payload.variables.isChecked()
+    payload.text.setPlainText("id {counter:2} at {time}")
+    payload.kind.setCurrentIndex(payload.kind.findData("hex"))
+    assert payload.text.toPlainText() == "69 64 20 {counter:2} 20 61 74 20 {time}"
+    payload.kind.setCurrentIndex(payload.kind.findData("text"))
+    assert payload.text.toPlainText() == "id {counter:2} at {time}"
+    payload.variables.setChecked(False)  # without variables, braces are just text: their bytes
+    payload.kind.setCurrentIndex(payload.kind.findData("hex"))
+    assert payload.text.toPlainText().startswith("69 64 20 7b 63 6f 75 6e")
+
+
 def test_the_qr_panel_never_widens_the_window(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     window.open_tab("files")
     window.resize(1366, 728)

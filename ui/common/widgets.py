@@ -31,7 +31,7 @@ from netlab.core.config import Family, FieldProblem, port_problems
 from netlab.core.engine import Counters
 from netlab.core.present import human_bytes
 from netlab.core.sendbox import PeriodicSend
-from netlab.core.variables import VARIABLES, Expander, VariableError, payload_bytes
+from netlab.core.variables import VARIABLES, Expander, VariableError, convert_template, payload_bytes
 
 W = TypeVar("W", bound=QWidget)
 
@@ -421,7 +421,14 @@ class PayloadEditor(QWidget):
             return
         encoding = str(self.encoding.currentData())
         try:
-            if old == "text" and new == "hex":
+            if self.variables.isChecked():  # the variables stay variables; the text around them turns
+                text, escapes = convert_template(
+                    typed, to_hex=new == "hex", encoding=encoding, escapes=self.escapes.isChecked()
+                )
+                if new == "text":
+                    self.escapes.setChecked(escapes)
+                self.text.setPlainText(text)
+            elif old == "text" and new == "hex":
                 data = Payload(text=typed, encoding=encoding, escapes=self.escapes.isChecked()).to_bytes()
                 self.text.setPlainText(data.hex(" "))
             elif old == "hex" and new == "text":
