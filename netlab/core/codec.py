@@ -124,19 +124,19 @@ def encode_text(
 _TYPED_ESCAPES = {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\0": "\\0", "\\": "\\\\"}
 
 
-def text_for_bytes(data: bytes, encoding: str, *, escaped: bool = False) -> tuple[str, bool]:
+def text_for_bytes(data: bytes, encoding: str, *, force_escapes: bool = False) -> tuple[str, bool]:
     """The text to show in a send box for `data` (hex -> text), and whether it needs escapes on.
 
     Plain text when the bytes decode to printable text (newlines and tabs allowed); otherwise text
     with escapes, which encode_text(..., escapes=True) turns back into exactly `data`. With
-    escaped=True the text is always written for escapes on (for a box whose other parts need them).
+    force_escapes=True the text is always written for escapes on (for a box whose other parts need them).
     """
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError):
         text = None
     printable = text is not None and all(c.isprintable() or c in "\n\t" for c in text)
-    if not escaped and printable and text is not None and _encode_or_none(text, encoding) == data:
+    if not force_escapes and printable and text is not None and _encode_or_none(text, encoding) == data:
         return text, False
     escaped = _escaped(data, encoding)
     if _encode_or_none_escaped(escaped, encoding) != data:

@@ -168,7 +168,7 @@ def convert_template(template: str, *, to_hex: bool, encoding: str, escapes: boo
     # One escapes setting reads the whole box: if any piece needs it, every piece is written for it.
     escaped = any(text_for_bytes(data, encoding)[1] for data in literals)
     texts = [
-        template_of((Literal(text_for_bytes(c, encoding, escaped=escaped)[0]),))
+        template_of((Literal(text_for_bytes(c, encoding, force_escapes=escaped)[0]),))
         if isinstance(c, bytes)
         else template_of((c,))
         for c in chunks
