@@ -109,11 +109,11 @@ def fill_from_url(request: str, url: UrlTarget) -> str:
     line_end = CRLF if CRLF in request else "\n"
     head, separator, body = request.partition(line_end * 2)
     lines = head.split(line_end) if head else ["GET / HTTP/1.1"]
-    words = lines[0].split(" ")
+    words = lines[0].split()
     if len(words) >= 3:
         lines[0] = " ".join([words[0], url.target, *words[2:]])
     else:
-        lines[0] = f"{words[0] or 'GET'} {url.target} HTTP/1.1"
+        lines[0] = f"{words[0] if words else 'GET'} {url.target} HTTP/1.1"
     host_line = f"Host: {url.host_header}"
     for index, line in enumerate(lines[1:], start=1):
         if line.partition(":")[0].strip().lower() == "host":
@@ -243,7 +243,11 @@ def read_responses(data: bytes, methods: tuple[str, ...] = ("GET",), *, closed: 
     problem = ""
     for index, method in enumerate(methods):
         if index:
-            if conn.our_state is not h11.DONE or conn.their_state is not h11.DONE:
+            if conn.their_state is not h11.DONE:  # MUST_CLOSE: "Connection: close" or HTTP/1.0
+                problem = (
+                    f"Only {index} of {len(methods)} requests got a response: the server ends the"
+                    f" connection after response {index} (it said Connection: close or spoke HTTP/1.0)"
+                )
                 break
             conn.start_next_cycle()
         conn.send(h11.Request(method=method, target="/", headers=[("Host", "netlab")]))

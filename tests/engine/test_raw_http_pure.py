@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import sys
+import types
 import zlib
 
 import pytest
@@ -229,3 +231,211 @@ TEMPLATES = {
 def test_templates_are_exactly_the_lessons() -> None:
     assert raw.templates("h:1") == TEMPLATES
     assert raw.templates()["GET"].startswith("GET / HTTP/1.1\r\nHost: 127.0.0.1:8000\r\n")
+
+
+# ---------------------------------------------------------------- cases the editor and parsed view rely on
+def test_set_content_length_counts_the_body_as_it_will_be_sent() -> None:
+    text = "POST / HTTP/1.1\r\nContent-Length: 1\r\n\r\nab\ncd"
+    assert raw.set_content_length(text, crlf=True) == text.replace(": 1", ": 6")  # LF goes out as CR LF
+    assert raw.set_content_length(text, crlf=False) == text.replace(": 1", ": 5")
+    lf = "POST / HTTP/1.1\nContent-Length: 0\n\nx\ny\u00fc"
+    assert raw.set_content_length(lf, crlf=True) == lf.replace(": 0", ": 6")  # bytes, not characters
+    assert raw.set_content_length(lf, crlf=False) == lf.replace(": 0", ": 5")
+    assert (
+        raw.set_content_length("GET / HTTP/1.1\r\nHost: a\r\n", crlf=True) == "GET / HTTP/1.1\r\nHost: a\r\n"
+    )
+    no_length = "POST / HTTP/1.1\r\nHost: a\r\n\r\nbody"
+    assert raw.set_content_length(no_length, crlf=True) == no_length
+
+
+def test_the_first_empty_line_ends_the_head_and_the_rest_is_body() -> None:
+    crlf = b"POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\nA\r\n\r\nB"
+    assert raw.update_content_length(crlf).startswith(b"POST / HTTP/1.1\r\nContent-Length: 6\r\n")
+    lf = b"POST / HTTP/1.1\nContent-Length: 0\n\nA\n\nB"
+    assert raw.update_content_length(lf).startswith(b"POST / HTTP/1.1\nContent-Length: 4\n")
+    # A bare-LF empty line before the CRLF one ends the head there (and the other way round).
+    early_lf = b"\n\nPOST\r\nContent-Length: 1\r\n\r\nxyz"
+    assert raw.update_content_length(early_lf) == early_lf
+    early_crlf = b"\r\n\r\nX\nContent-Length: 9\n\nbody"
+    assert raw.update_content_length(early_crlf) == early_crlf
+
+
+def test_content_length_is_fixed_even_with_a_colon_in_its_value_and_can_be_given() -> None:
+    mangled = b"POST / HTTP/1.1\r\nContent-Length: 1:2\r\n\r\nabc"
+    assert raw.update_content_length(mangled) == b"POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc"
+    assert raw.update_content_length(mangled, 99) == b"POST / HTTP/1.1\r\nContent-Length: 99\r\n\r\nabc"
+
+
+@pytest.mark.parametrize(
+    ("url", "message", "hint"),
+    [
+        ("ftp://host/", "'ftp' URLs are not HTTP", "use a URL starting with http:// or https://"),
+        (
+            "http://host:99999/",
+            "The port in 'http://host:99999/' is not a number from 0 to 65535",
+            "write it as host:8080",
+        ),
+        ("http:///path", "'http:///path' names no host", "write a URL such as http://127.0.0.1:8000/"),
+    ],
+)
+def test_parse_url_problems_are_plain_words_with_a_hint(url: str, message: str, hint: str) -> None:
+    assert raw.parse_url(url) == Problem(message, hint)
+
+
+def test_parse_url_default_ports() -> None:
+    plain = raw.parse_url("http://example.test/x")
+    secure = raw.parse_url("https://example.test/x")
+    assert isinstance(plain, raw.UrlTarget) and isinstance(secure, raw.UrlTarget)
+    assert (plain.port, plain.tls, plain.host_header) == (80, False, "example.test")
+    assert (secure.port, secure.tls, secure.host_header) == (443, True, "example.test")
+
+
+URL = raw.UrlTarget("h", 8080, False, "/t", "h:8080")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "expected"),
+    [
+        # A body with an empty line in it stays body.
+        (
+            "POST /old HTTP/1.1\r\nHost: a\r\n\r\nx\r\n\r\ny",
+            "POST /t HTTP/1.1\r\nHost: h:8080\r\n\r\nx\r\n\r\ny",
+        ),
+        ("GET  /old   HTTP/1.1\r\n\r\n", "GET /t HTTP/1.1\r\nHost: h:8080\r\n\r\n"),  # extra blanks
+        ("POST\r\n\r\n", "POST /t HTTP/1.1\r\nHost: h:8080\r\n\r\n"),  # a method alone
+        (" \r\n\r\n", "GET /t HTTP/1.1\r\nHost: h:8080\r\n\r\n"),  # nothing on the request line
+        ("GET / HTTP/1.1\r\nHost: old:8000\r\n\r\n", "GET /t HTTP/1.1\r\nHost: h:8080\r\n\r\n"),
+        (
+            "GET / HTTP/1.1\r\nAccept: */*\r\nX: y\r\n\r\n",
+            "GET /t HTTP/1.1\r\nHost: h:8080\r\nAccept: */*\r\nX: y\r\n\r\n",  # Host goes second
+        ),
+    ],
+)
+def test_fill_from_url_cases(request_text: str, expected: str) -> None:
+    assert raw.fill_from_url(request_text, URL) == expected
+
+
+def test_a_missing_header_is_empty() -> None:
+    (response,) = raw.read_responses(OK).responses
+    assert response.header("X-Nope") == "" and response.reason == "OK"
+
+
+def test_content_codings_in_order_and_by_their_names() -> None:
+    both = gzip.compress(zlib.compress(b"twice"))  # deflate applied first, then gzip
+    assert raw.decode_body(both, "deflate, gzip") == (b"twice", "")
+    assert raw.decode_body(gzip.compress(b"x"), "X-Gzip") == (b"x", "")
+    wrapped = zlib.compress(b"zlib, not gzip")
+    assert raw.decode_body(wrapped, "gzip")[1].startswith("the body says Content-Encoding: gzip but does not")
+
+
+def test_brotli_bodies_go_through_the_brotli_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.ModuleType("brotli")
+    fake.decompress = lambda data: b"unbrotlied " + data  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "brotli", fake)
+    assert raw.decode_body(b"abc", "br") == (b"unbrotlied abc", "")
+    monkeypatch.setitem(sys.modules, "brotli", None)  # import brotli -> ImportError
+    assert raw.decode_body(b"abc", "br") == (
+        b"abc",
+        "the body is brotli-compressed (br) and the brotli package is not installed",
+    )
+
+
+def test_pipelined_responses_stop_where_the_server_closes() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nx"
+    reading = raw.read_responses(closing, ("GET", "GET"))
+    assert len(reading.responses) == 1 and reading.problem == (
+        "Only 1 of 2 requests got a response: the server ends the connection after response 1"
+        " (it said Connection: close or spoke HTTP/1.0)"
+    )
+
+
+def test_bytes_after_the_responses_asked_for_are_kept_as_extra() -> None:
+    second = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+    assert raw.read_responses(OK + second, ("GET",), closed=False).extra == second
+    assert raw.read_responses(OK + second, ("GET", "GET")).extra == b""
+    assert raw.read_responses(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc").extra == b""
+
+
+def test_a_body_until_close_and_a_chunked_body_in_pieces() -> None:
+    reading = raw.read_responses(b"HTTP/1.1 200 OK\r\n\r\nall of it", closed=True)
+    (response,) = reading.responses
+    assert response.body == b"all of it" and response.complete and reading.problem == ""
+    assert response.decoding_problem == ""
+    pieces = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n"
+    assert raw.read_responses(pieces).responses[0].body == b"abcdef"
+
+
+def test_not_closed_yet_means_not_complete_yet() -> None:
+    reading = raw.read_responses(b"HTTP/1.1 200 OK\r\n\r\npartial", closed=False)
+    (response,) = reading.responses
+    assert not response.complete and response.body == b"partial"
+    assert reading.problem == "The response ended before its body was complete"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b"", "No response arrived"),
+        (b"HTTP/1.1 200 OK\r\nContent", "The response ended before its status line and headers did"),
+        (
+            b"SSH-2.0-OpenSSH_9.6\r\n",
+            "This is not valid HTTP: a response starts with 'HTTP/', this with b'SSH-2.0-'",
+        ),
+    ],
+)
+def test_the_one_line_for_no_response(data: bytes, problem: str) -> None:
+    reading = raw.read_responses(data)
+    assert reading.responses == () and reading.problem == problem
+
+
+def test_a_short_body_says_how_much_came() -> None:
+    reading = raw.read_responses(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+    assert reading.problem.startswith("The response ended before its body was complete (")
+    assert "10" in reading.problem
+
+
+def test_an_incomplete_compressed_body_is_shown_as_it_came() -> None:
+    squeezed = gzip.compress(b"some text here")
+    data = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 99\r\n\r\n" + squeezed[:8]
+    (response,) = raw.read_responses(data, closed=False).responses
+    assert response.body == squeezed[:8] and response.decoding_problem == ""
+
+
+def test_a_status_line_without_a_reason() -> None:
+    (response,) = raw.read_responses(b"HTTP/1.1 204 \r\n\r\n").responses
+    assert response.status_line == "HTTP/1.1 204" and response.reason == ""
+
+
+def test_json_and_text_in_the_charset_named() -> None:
+    latin = '{"caf\u00e9": "cr\u00e8me"}'.encode("latin-1")
+    assert raw.pretty_json(latin, "iso-8859-1") == '{\n  "caf\u00e9": "cr\u00e8me"\n}'
+    assert raw.pretty_json(b'{"a": 1}', "") == '{\n  "a": 1\n}'
+    assert raw.body_text(b"ok \xff", "utf-8") == "ok \\xff"
+    assert raw.body_text("caf\u00e9".encode("latin-1"), "latin-1") == "caf\u00e9"
+
+
+def test_a_lone_surrogate_from_a_lab_file_does_not_stop_the_length_update() -> None:
+    text = "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n\ud800"
+    assert raw.set_content_length(text, crlf=False) == text.replace(": 0", ": 3")
+
+
+def test_fill_from_url_leaves_a_body_that_looks_like_headers_alone() -> None:
+    request = "POST / HTTP/1.1\r\n\r\nHost: z\r\n\r\n"
+    assert raw.fill_from_url(request, URL) == "POST /t HTTP/1.1\r\nHost: h:8080\r\n\r\nHost: z\r\n\r\n"
+
+
+def test_a_100_continue_is_skipped_for_the_final_response() -> None:
+    data = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    (response,) = raw.read_responses(data, ("POST",)).responses
+    assert (response.status, response.body) == (200, b"ok")
+
+
+def test_a_body_that_does_not_decompress_says_so_on_its_response() -> None:
+    data = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc"
+    (response,) = raw.read_responses(data).responses
+    assert response.body == b"abc" and "does not decompress" in response.decoding_problem
+
+
+def test_bytes_after_a_closing_response_are_not_called_extra() -> None:
+    closing = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nxjunk"
+    assert raw.read_responses(closing, ("GET", "GET")).extra == b""
