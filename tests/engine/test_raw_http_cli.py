@@ -142,3 +142,15 @@ def test_code_program_without_the_ca_file_refuses_the_lab_certificate(tmp_path: 
     script.write_text(program(RawHttpConfig(host="localhost", port=port, tls=True)))
     ran = subprocess.run([sys.executable, str(script)], capture_output=True, timeout=20, check=False)
     assert ran.returncode != 0 and b"CERTIFICATE_VERIFY_FAILED" in ran.stderr
+
+
+def test_ca_file_lets_the_cli_verify_a_lab_certificate(tmp_path: Path) -> None:
+    pytest.importorskip("trustme")
+    tls = TrustmeTls(tmp_path)
+    port = tls.server(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    request = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    done = _netlab(
+        "raw-http", "localhost", str(port), "--tls", "--ca-file", tls.ca_file, "--request", request
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(b"\r\n\r\nok") and b"certificate verified: subject" in done.stderr

@@ -439,3 +439,7 @@ def test_a_body_that_does_not_decompress_says_so_on_its_response() -> None:
 def test_bytes_after_a_closing_response_are_not_called_extra() -> None:
     closing = b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\nxjunk"
     assert raw.read_responses(closing, ("GET", "GET")).extra == b""
+
+
+def test_a_bad_byte_in_a_named_charset_keeps_the_rest_in_that_charset() -> None:
+    assert raw.body_text("日本".encode("shift_jis") + b"\xff", "shift_jis") == "日本\\xff"

@@ -304,3 +304,15 @@ def test_the_requests_are_saved_in_lab_files(qtbot: QtBot, window: MainWindow) -
     fresh.load_lab_state(loaded.state("raw_http"))
     assert fresh.lab_state() == window.raw.lab_state()
     assert fresh.config().request.endswith("\r\n\r\nabc") and fresh.config().port == 8081
+
+
+def test_a_silent_server_ends_at_the_read_timeout_in_plain_words(qtbot: QtBot, tab: RawHttpTab) -> None:
+    port, done = one_shot_server(b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nsome", hold=True)
+    try:
+        tab.port.setValue(port)
+        tab.timeout.setValue(0.3)
+        _send_and_wait(qtbot, tab)
+    finally:
+        done.set()
+    assert "read timeout" in tab.state.text() and "ended before its body" in tab.status_line.text()
+    assert tab.body_text.toPlainText() == "some"  # what came is kept
