@@ -82,6 +82,9 @@ def test_query_table_and_url_follow_each_other(qtbot: QtBot, tab: HttpFormTab) -
     assert tab.query.rows()[2] == ("", "x") and tab.url.text() == "http://127.0.0.1:8000/get?a=0&b=2+%26+3"
     tab.query.table.item(2, 0).setText("c")
     assert tab.url.text().endswith("&c=x")
+    tab.query.table.setCurrentCell(0, 0)
+    tab.query.remove_button.click()
+    assert tab.url.text() == "http://127.0.0.1:8000/get?b=2+%26+3&c=x"
 
 
 def test_invalid_json_is_refused_at_the_field_with_its_position(qtbot: QtBot, tab: HttpFormTab) -> None:
