@@ -125,3 +125,13 @@ def looks_like(content_type: str, data: bytes) -> str:
     if "html" in kind or data.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         return "html"
     return "text"
+
+
+def human_size(count: int) -> str:
+    """1234567 -> '1.2 MB': decimal units, as download progress shows sizes (the log uses human_bytes)."""
+    value = float(count)
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{count} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{count} bytes"  # pragma: no cover - the loop always returns

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netlab.core.config import ConfigError
-from netlab.http.form import looks_like, query_pairs, url_problems, with_query
+from netlab.http.form import human_size, looks_like, query_pairs, url_problems, with_query
 from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig, NameValue, Upload
 from netlab.lab.labfile import Lab, dumps, loads
 
@@ -115,3 +115,12 @@ def test_body_views() -> None:
     assert looks_like("text/html", b"<p>") == "html"
     assert looks_like("", b"<!DOCTYPE html><html>") == "html"
     assert looks_like("text/plain", b"{}") == "text"
+
+
+def test_human_size_in_decimal_units() -> None:
+    assert [human_size(n) for n in (999, 1000, 1_234_567, 5 * 10**9)] == [
+        "999 bytes",
+        "1.0 kB",
+        "1.2 MB",
+        "5.0 GB",
+    ]
