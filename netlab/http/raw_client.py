@@ -5,12 +5,12 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
 from netlab.core.events import Error, Event, Info, Opened
-from netlab.core.tls import describe_certificate
+from netlab.core.tls import NO_VERIFY_LABEL, describe_certificate
 from netlab.http.raw import read_responses
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.client import Address, TcpClients
@@ -36,6 +36,9 @@ class Exchange:
     timer: Timer | None = None
     reported: bool = False  # the timing and parse lines are out (keep-open: before the close)
     number: int = 1  # which request on this connection
+
+
+VERIFY_LABEL = "Verify certificate"  # the Raw HTTP tab's tick, named in the log
 
 
 def methods_of(request: bytes) -> tuple[str, ...]:
@@ -151,6 +154,10 @@ class RawHttpClient(TcpClients):
             exchange = self._exchanges.get(event.conn)
             if exchange is not None:
                 exchange.connected = time.monotonic()
+        elif isinstance(event, Info) and NO_VERIFY_LABEL in event.text:
+            # The stream names the TCP client's tick; this tab's tick says it the other way round.
+            text = event.text.replace(f"('{NO_VERIFY_LABEL}' is on)", f"('{VERIFY_LABEL}' is off)")
+            event = replace(event, text=text)
         super().emit(event)
 
     def stream_ready(self, stream: Stream) -> None:

@@ -274,7 +274,7 @@ def test_tls_verify_fails_clearly_and_the_toggle_or_ca_file_lets_it_through(
     tab.port.setValue(tls.server(reply))
     _send_and_wait(qtbot, tab)
     assert tab.body_text.toPlainText() == "secret"
-    assert any("NOT verified" in t for t in _infos(tab))
+    assert any("NOT verified ('Verify certificate' is off)" in t for t in _infos(tab))
     tab.verify.setChecked(True)
     tab.ca_file.setText(tls.ca_file)
     tab.port.setValue(tls.server(reply))
@@ -316,3 +316,17 @@ def test_a_silent_server_ends_at_the_read_timeout_in_plain_words(qtbot: QtBot, t
         done.set()
     assert "read timeout" in tab.state.text() and "ended before its body" in tab.status_line.text()
     assert tab.body_text.toPlainText() == "some"  # what came is kept
+
+
+def test_pasted_line_ends_follow_the_convert_tick(tab: RawHttpTab) -> None:
+    from PySide6.QtCore import QMimeData
+
+    pasted = QMimeData()
+    pasted.setText("GET / HTTP/1.1\nHost: a\r\n\r\n")
+    tab.editor.clear()
+    tab.editor.insertFromMimeData(pasted)
+    assert tab.config().request == "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+    tab.crlf.setChecked(False)
+    tab.editor.clear()
+    tab.editor.insertFromMimeData(pasted)
+    assert tab.config().request == "GET / HTTP/1.1\nHost: a\r\n\r\n"  # as pasted, the bare LF included

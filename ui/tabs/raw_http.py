@@ -52,8 +52,9 @@ from netlab.http.raw import (
     request_bytes,
     set_content_length,
     templates,
+    to_crlf,
 )
-from netlab.http.raw_client import RawHttpClient, methods_of
+from netlab.http.raw_client import VERIFY_LABEL, RawHttpClient, methods_of
 from netlab.http.raw_config import RawHttpConfig
 from ui.common.logpane import LogPane, mono_font
 from ui.common.panel import EnginePanel
@@ -116,9 +117,8 @@ class RequestEditor(QPlainTextEdit):
 
     def insertFromMimeData(self, source: QMimeData) -> None:
         # Pasted CRs become marks too, and with CRLF on every pasted line end is CR LF.
-        text = source.text()
-        text = text.replace("\r\n", "\n").replace("\r", "\n") if self.crlf else text.replace("\r\n", "\r")
-        self.textCursor().insertText(editor_text(text.replace("\n", "\r\n") if self.crlf else text))
+        text = to_crlf(source.text()) if self.crlf else source.text()
+        self.textCursor().insertText(editor_text(text))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -180,7 +180,7 @@ class RawHttpTab(EnginePanel):
         self.port = named(PortBox(defaults.port, allow_zero=False), "rawPort", "Port")
         self.tls = named(QCheckBox("TLS"), "rawTls", "Use TLS")
         self.verify = named(
-            QCheckBox("Verify certificate"),
+            QCheckBox(VERIFY_LABEL),
             "rawVerify",
             "Verify the server's certificate",
             "Off: any certificate is accepted, even an impostor's; the log still shows what it says",
