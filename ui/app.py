@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from types import TracebackType
@@ -28,6 +29,11 @@ def show_unexpected_error(kind: type[BaseException], value: BaseException, tb: T
 
 
 def create_app(argv: list[str] | None = None) -> QApplication:
+    # Qt splits large fills (Fusion's gradients, the backing store) over a pool of threads and the
+    # GUI thread waits for all of them. On a busy 2-core machine those threads wait for a core, so
+    # each repaint during a flood stalled for tens of ms (py-spy: a third of the GUI thread's time in
+    # QLatch::waitInternal). Painting on the GUI thread alone is fast and never waits (issue 8).
+    os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(argv if argv is not None else sys.argv)
