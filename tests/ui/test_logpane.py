@@ -149,7 +149,7 @@ def test_the_bound_drops_the_oldest_and_says_so(qtbot: QtBot) -> None:
         pane.add_events([Info(text=str(i)) for i in range(start, start + 500)])
     assert pane.model.rowCount() == 1000
     assert pane.model.rows[0].event.text == "4000"  # type: ignore[attr-defined]
-    assert "4,000 dropped" in pane.status.text()
+    qtbot.waitUntil(lambda: "4,000 dropped" in pane.status.text())  # counts redrawn within STATUS_MS
     assert pane.model.data(pane.model.index(0, 0)) == "4001"
 
 
@@ -178,3 +178,25 @@ def test_http_requests_show_their_bytes_and_failures_stand_out(qtbot: QtBot) -> 
     colour = model.data(model.index(1, 6), Qt.ItemDataRole.ForegroundRole).color().name()
     assert colour == ERROR_COLOUR
     assert model.data(model.index(0, 6), Qt.ItemDataRole.ForegroundRole).color().name() != ERROR_COLOUR
+
+
+def test_a_burst_of_batches_redraws_the_counts_at_once_then_at_most_every_status_ms(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    redraws: list[str] = []
+    original = pane.status.setText
+    pane.status.setText = lambda text: (redraws.append(text), original(text))  # type: ignore[method-assign]
+    for start in range(0, 1000, 100):
+        pane.add_events([Info(text=str(i)) for i in range(start, start + 100)])
+    assert redraws == ["100 shown · 100 kept"]  # the first batch at once, the next nine wait
+    qtbot.waitUntil(lambda: pane.status.text() == "1,000 shown · 1,000 kept")
+    assert len(redraws) == 2  # one more redraw, with the counts of the last batch
+
+
+def test_the_counts_never_widen_the_window(qtbot: QtBot) -> None:
+    """A label asking for room for all its text would re-lay out the window as the counts grow."""
+    pane = make_pane(qtbot, LogStore(max_rows=10))
+    narrow = pane.status.minimumSizeHint().width()
+    for start in range(0, 100_000, 5000):
+        pane.add_events([Info(text=str(i)) for i in range(start, start + 5000)])
+    qtbot.waitUntil(lambda: "dropped" in pane.status.text())
+    assert pane.status.minimumSizeHint().width() == narrow

@@ -67,7 +67,7 @@ from netlab.core.present import (
     summary,
 )
 from ui.common.bridge import EngineRunner
-from ui.common.widgets import named
+from ui.common.widgets import OneLineLabel, named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
 TEXT_COLOURS = {Direction.SENT: "#9b1c1c", Direction.RECEIVED: "#1a3a9b", Direction.SYSTEM: "#666666"}
@@ -79,6 +79,7 @@ COLUMN_COUNT = len(COLUMNS)
 PEER_CHOICES = 50  # peers offered in the filter list: the most recent ones
 REBUILD_CHUNK = 20_000  # rows a rebuild filters per turn of the event loop: a few tens of ms
 CELL_CACHE_ROWS = 4096  # rows whose cell texts are kept: a few screens' worth
+STATUS_MS = 250  # during traffic the row counts are redrawn at most 4 times a second
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
@@ -381,7 +382,9 @@ class LogPane(QWidget):
             QToolButton(), f"{prefix}LogFollow", "Follow stream", "Show the selected row's whole conversation"
         )
         self.follow_button.setText("Follow stream")
-        self.status = named(QLabel(), f"{prefix}LogStatus", "Log status")
+        # A label whose minimum width followed its text would re-lay out (and repaint) the whole
+        # window each time the counts grew a digit: during a flood that was most of the GUI's time.
+        self.status = named(OneLineLabel(), f"{prefix}LogStatus", "Log status")
 
         self.table = named(QTableView(), f"{prefix}LogTable", "Traffic log")
         self.table.setModel(self.model)
@@ -466,6 +469,12 @@ class LogPane(QWidget):
         # would re-render them 30 times a second); the slot connections end with each dialog.
         self._follow_timer = QTimer(self)
         self._follow_timer.setInterval(500)
+        # Counts change with every batch; redrawn at most every STATUS_MS (first change at once).
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(STATUS_MS)
+        self._status_timer.timeout.connect(self._on_status_due)
+        self._status_stale = False
         self._update_status()
 
     # ------------------------------------------------------------------ feeding
@@ -486,7 +495,15 @@ class LogPane(QWidget):
         self.model.add(added)
         if self.autoscroll.isChecked() and not self.model.paused:
             self.table.scrollToBottom()
-        self._update_status()
+        self._status_stale = True
+        if not self._status_timer.isActive():
+            self._on_status_due()
+
+    @Slot()
+    def _on_status_due(self) -> None:
+        if self._status_stale:
+            self._update_status()
+            self._status_timer.start()
 
     def _add_peer(self, peer: str) -> None:
         """A new peer joins the filter list; past PEER_CHOICES the oldest one not chosen leaves it
@@ -504,6 +521,7 @@ class LogPane(QWidget):
         self._update_status()
 
     def _update_status(self) -> None:
+        self._status_stale = False
         text = f"{len(self.model.rows):,} shown · {len(self.store):,} kept"
         dropped = self.store.dropped + self.bridge_dropped
         if dropped:
