@@ -23,14 +23,19 @@ declare -A TESTS=(
   [netlab/core/variables.py]="tests/engine/test_variables.py tests/engine/test_udp_exact.py tests/engine/test_udp_pure.py"
   [netlab/core/config.py]="tests/engine/test_config_cases.py tests/engine/test_serial.py tests/engine/test_checks_at_start.py tests/engine/test_codec_cases.py"
   [netlab/http/files.py]="tests/engine/test_http_files_cases.py tests/engine/test_file_server.py"
-  [netlab/lab/serial.py]="tests/engine/test_serial.py"
+  [netlab/lab/serial.py]="tests/engine/test_serial_cases.py tests/engine/test_serial.py"
   [netlab/udp/seqheader.py]="tests/engine/test_udp_pure.py tests/engine/test_udp_exact.py"
   [netlab/http/raw.py]="tests/engine/test_raw_http_pure.py"
   [netlab/core/checksum.py]="tests/engine/test_checksum.py"
+  [netlab/tcp/code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
+  [netlab/udp/code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
+  [netlab/http/code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
+  [netlab/http/raw_code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
 )
 ORDER=(netlab/core/codec.py netlab/core/autoreply.py netlab/core/responder.py netlab/core/variables.py
        netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py
-       netlab/http/raw.py netlab/core/checksum.py)
+       netlab/http/raw.py netlab/core/checksum.py netlab/tcp/code.py netlab/udp/code.py netlab/http/code.py
+       netlab/http/raw_code.py)
 [ $# -gt 0 ] && ORDER=("$@")
 
 for module in "${ORDER[@]}"; do

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import json
 import typing
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import cattrs
@@ -20,7 +20,6 @@ from cattrs.errors import (
     AttributeValidationNote,
     ForbiddenExtraKeysError,
     IterableValidationError,
-    IterableValidationNote,
 )
 
 from netlab.core.config import ConfigError, FieldProblem, is_secret
@@ -28,62 +27,63 @@ from netlab.core.config import ConfigError, FieldProblem, is_secret
 T = TypeVar("T")
 
 
+@dataclasses.dataclass(eq=False)
 class _WrongType(TypeError):
     """A JSON value of the wrong kind; `expected` says in words what the field takes."""
 
-    def __init__(self, value: object, expected: str, example: str) -> None:
-        super().__init__(expected)
-        self.value = value
-        self.expected = expected
-        self.example = example
+    value: object
+    expected: str
+    example: str
 
 
-def _strict(kind: type, expected: str, example: str) -> Callable[[Any, type], Any]:
-    """cattrs would call int("12") or str(12); a lab file saying "port": "twelve" must be refused instead."""
-
-    def structure(value: Any, target: type) -> Any:
-        if _is_enum(target):
-            return _enum_member(value, target)
-        # bool is an int in Python, but `"port": true` is a mistake in a file.
-        if isinstance(value, bool) and kind is not bool:
-            raise _WrongType(value, expected, example)
-        if kind is float and isinstance(value, int):
-            return float(value)
-        if not isinstance(value, kind):
-            raise _WrongType(value, expected, example)
-        return value
-
-    return structure
+# What each JSON kind is called in a message, and an example of it; enums list their own values.
+_WORDS: dict[type, tuple[str, str]] = {
+    int: ("a whole number", "42"),
+    float: ("a number", "2.5"),
+    str: ("text in double quotes", '"text"'),
+    bool: ("true or false", "true"),
+}
 
 
-def _make_converter() -> cattrs.Converter:
+@functools.cache
+def _converter() -> cattrs.Converter:
+    """The one converter, built on first use (lab files load cattrs only when they need it).
+
+    Its hooks are module functions bound with partial(), so what they do is decided when they run.
+    """
     converter = cattrs.Converter(forbid_extra_keys=True, unstruct_collection_overrides={tuple: list})
-    for kind, expected, example in (
-        (int, "a whole number", "42"),
-        (float, "a number", "2.5"),
-        (str, "text in double quotes", '"text"'),
-        (bool, "true or false", "true"),
-    ):
-        converter.register_structure_hook(kind, _strict(kind, expected, example))
-    converter.register_structure_hook_func(_is_tuple, _tuple(converter))
+    for kind in _WORDS:
+        converter.register_structure_hook(kind, functools.partial(_structure_strict, kind))
+    converter.register_structure_hook_func(_is_tuple, functools.partial(_structure_tuple, converter))
     # Our enums are str-valued, so cattrs dispatches them as str: these hooks tell the two apart.
     converter.register_unstructure_hook(str, _value)
     return converter
+
+
+def _structure_strict(kind: type, value: Any, target: type) -> Any:
+    """cattrs would call int("12") or str(12); a lab file saying "port": "twelve" must be refused instead."""
+    if _is_enum(target):
+        return _enum_member(value, target)
+    expected, example = _WORDS[kind]
+    # bool is an int in Python, but `"port": true` is a mistake in a file.
+    if isinstance(value, bool) and kind is not bool:
+        raise _WrongType(value, expected, example)
+    if kind is float and isinstance(value, int):
+        return float(value)
+    if not isinstance(value, kind):
+        raise _WrongType(value, expected, example)
+    return value
 
 
 def _is_tuple(kind: Any) -> bool:
     return typing.get_origin(kind) is tuple
 
 
-def _tuple(converter: cattrs.Converter) -> Callable[[Any, Any], Any]:
+def _structure_tuple(converter: cattrs.Converter, value: Any, target: Any) -> Any:
     """cattrs would read "exit" as ('e', 'x', 'i', 't'): a list field must hold a list."""
-
-    def structure(value: Any, target: Any) -> Any:
-        if not isinstance(value, (list, tuple)):
-            raise _WrongType(value, "a list in square brackets", '["exit", "quit"]')
-        return converter._structure_tuple(value, target)
-
-    return structure
+    if not isinstance(value, (list, tuple)):
+        raise _WrongType(value, "a list in square brackets", '["exit", "quit"]')
+    return converter._structure_tuple(value, target)
 
 
 def _is_enum(kind: Any) -> bool:
@@ -102,12 +102,9 @@ def _enum_member(value: Any, kind: type[enum.Enum]) -> enum.Enum:
         raise _WrongType(value, f"one of {choices}", json.dumps(next(iter(kind)).value)) from None
 
 
-_converter = _make_converter()
-
-
 def dump(config: Any, *, secrets: bool = True) -> dict[str, Any]:
     """The config as JSON-safe data. With secrets=False, password and token fields are left out."""
-    data: dict[str, Any] = _converter.unstructure(config)
+    data: dict[str, Any] = _converter().unstructure(config)
     if not secrets:
         _drop_secrets(config, data)
     return data
@@ -133,29 +130,28 @@ def _secret_values(config: Any) -> list[object]:
 
 
 def _drop_secrets(config: Any, data: Any) -> None:
-    if dataclasses.is_dataclass(config) and not isinstance(config, type) and isinstance(data, dict):
+    """Remove secret fields from `data`, which is dump()'s data for `config`, at any depth."""
+    if dataclasses.is_dataclass(config) and not isinstance(config, type):
         for field in dataclasses.fields(config):
             if is_secret(field):
-                data.pop(field.name, None)
-            elif field.name in data:
+                del data[field.name]
+            else:
                 _drop_secrets(getattr(config, field.name), data[field.name])
-    elif isinstance(config, tuple) and isinstance(data, list):
-        for item, item_data in zip(config, data, strict=False):
-            _drop_secrets(item, item_data)
+    elif isinstance(config, tuple):
+        for index, item in enumerate(config):
+            _drop_secrets(item, data[index])
 
 
 def load(cls: type[T], data: Any, where: str = "") -> T:
     """Build a `cls` from dump()'s data; missing keys take their defaults.
 
-    Raises ConfigError naming each bad field by its dotted path, prefixed with `where` if given.
+    Raises ConfigError naming each bad field by its dotted path, prefixed with `where` if given
+    (every failure cattrs reports becomes at least one FieldProblem).
     """
     try:
-        return _converter.structure(data, cls)
+        return _converter().structure(data, cls)
     except Exception as exc:  # cattrs groups every failure; each becomes a FieldProblem below
-        problems = _problems(exc, [where] if where else [])
-        if not problems:  # pragma: no cover - a cattrs failure we have no words for
-            problems = [FieldProblem(where or cls.__name__, f"{exc}", "check the file")]
-        raise ConfigError(problems) from None
+        raise ConfigError(_problems(exc, [where])) from None
 
 
 def _path(parts: list[str | int]) -> str:
@@ -173,30 +169,27 @@ def _problems(exc: BaseException, path: list[str | int]) -> list[FieldProblem]:
         problems = []
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
-            if isinstance(note, AttributeValidationNote):
-                problems += _problems(sub, [*path, note.name])
-            elif isinstance(note, IterableValidationNote):
-                problems += _problems(sub, [*path, note.index])
-            else:  # pragma: no cover - other notes do not occur for dataclasses
-                problems += _problems(sub, path)
+            # A section's field is named by its name, a list's item by its index.
+            step = note.name if isinstance(note, AttributeValidationNote) else note.index
+            problems += _problems(sub, [*path, step])
         for sub in without:
             problems += _problems(sub, path)
         return problems
     where = _path(path) or "the file"
     if isinstance(exc, ConfigError):
+        if not exc.problems:  # a check that refused without saying why still gets a line
+            return [FieldProblem(where, f"{where} was refused", "compare it with a saved lab")]
         return [
             FieldProblem(_path([*path, p.field]), f"{_path([*path, p.field])}: {p.message}", p.hint)
             for p in exc.problems
         ]
     if isinstance(exc, ForbiddenExtraKeysError):
-        known = (
-            ", ".join(f.name for f in dataclasses.fields(exc.cl)) if dataclasses.is_dataclass(exc.cl) else ""
-        )
+        known = ", ".join(f.name for f in dataclasses.fields(exc.cl))  # every config is a dataclass
         return [
             FieldProblem(
                 _path([*path, name]),
                 f"{_path([*path, name])} is not a field NetLab knows",
-                f"check its spelling, or remove it; {where} takes {known}" if known else "remove it",
+                f"check its spelling, or remove it; {where} takes {known}",
             )
             for name in sorted(exc.extra_fields)
         ]

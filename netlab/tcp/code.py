@@ -58,8 +58,6 @@ def server_program(config: TcpServerConfig, flavour: Flavour = Flavour.SOCKET) -
     mode = config.mode
     ipv6 = config.family in (Family.IPV6, Family.DUAL)
     host = config.host.strip("[]")
-    if config.family is Family.DUAL and host in ("", "0.0.0.0"):
-        host = "::"
     uses_encoding = mode in (ServerMode.BANNER, ServerMode.RULES, ServerMode.MANUAL) or config.quit_words
     imports = {"socket", "threading"}
     if flavour is Flavour.SOCKETSERVER:

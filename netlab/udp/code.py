@@ -34,8 +34,6 @@ def program(
 def receiver_program(config: UdpReceiverConfig) -> str:
     ipv6 = config.family is not Family.IPV4
     host = config.host.strip("[]")
-    if config.family is Family.DUAL and host in ("", "0.0.0.0"):
-        host = "::"
     family = "AF_INET6" if ipv6 else "AF_INET"
     lines = [
         '"""A UDP receiver, as NetLab runs it: every datagram is logged' + _mode_words(config.mode) + '."""',
