@@ -15,6 +15,7 @@ import stat
 import time
 import unicodedata
 import urllib.parse
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from netlab.core.present import human_bytes
@@ -214,11 +215,11 @@ def safe_upload_name(name: str) -> str:
     return base or "upload"
 
 
-def unique_name(folder: str, name: str) -> str:
-    """name, or 'stem (1).ext', 'stem (2).ext' ... : the first that does not exist yet."""
+def unique_name(folder: str, name: str, taken: Collection[str] = ()) -> str:
+    """name, or 'stem (1).ext', 'stem (2).ext' ... : the first that does not exist yet (nor is in taken)."""
     stem, ext = os.path.splitext(name)
     candidate, n = name, 0
-    while os.path.lexists(os.path.join(folder, candidate)):
+    while candidate in taken or os.path.lexists(os.path.join(folder, candidate)):
         n += 1
         candidate = f"{stem} ({n}){ext}"
     return candidate
