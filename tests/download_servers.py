@@ -2,7 +2,7 @@
 
 Paths: /big.bin (BODY with Content-Length), /named (Content-Disposition), /nolen (no Content-Length:
 the body ends when the server closes), /slow (a huge Content-Length, trickled until the client goes
-or the server stops), /short (promises more than it sends), /missing (404).
+or the server stops), /stall (1000 bytes, then silence), /short (promises more than it sends), /missing (404).
 """
 
 from __future__ import annotations
@@ -67,6 +67,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"x" * 100)
             elif path.startswith("/slow"):
                 self._trickle()
+            elif path == "/stall":
+                self._head(200, 1_000_000)
+                self.wfile.write(b"x" * 1000)
+                self.wfile.flush()
+                self.server.served.stopping.wait(SLOW_LIMIT)  # then silence: only a cancel ends it
             else:
                 body = b"no such file"
                 self._head(404, len(body))

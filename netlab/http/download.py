@@ -223,7 +223,7 @@ class _Response:
     close: Callable[[], None]
 
 
-class _WriteFailed(Exception):
+class _Failed(Exception):
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
@@ -323,7 +323,7 @@ class _Job:
             if self.cancelled:
                 raise _Cancelled()
             if response.status >= 400:
-                raise _WriteFailed(
+                raise _Failed(
                     Problem(
                         f"The server answered {response.status} {response.reason} for {self.config.url}:"
                         " nothing was saved",
@@ -333,7 +333,7 @@ class _Job:
             self._stream(response)
         except _Cancelled:
             pass
-        except _WriteFailed as exc:
+        except _Failed as exc:
             self._fail(exc.problem)
         except Exception as exc:
             if self.cancelled:
@@ -376,16 +376,16 @@ class _Job:
                 )
                 try:
                     done, elapsed = self._copy(response.chunks, out, total)
-                except (_Cancelled, _WriteFailed):
+                except (_Cancelled, _Failed):
                     raise
                 except Exception as exc:
                     if self.cancelled or not (isinstance(exc, EXPECTED) or _is_library_error(exc)):
                         raise
-                    raise _WriteFailed(self._broken(exc, total)) from exc
+                    raise _Failed(self._broken(exc, total)) from exc
             if self.cancelled:  # a shut socket can look like the end of a body without a length
                 raise _Cancelled()
             if total is not None and done < total:
-                raise _WriteFailed(_closed_early(done, total))
+                raise _Failed(_closed_early(done, total))
             self._progress(done, done if total is None else total, done / elapsed if elapsed > 0 else 0.0)
             path = self._owner.publish(self._part, final)
         finally:
@@ -420,22 +420,23 @@ class _Job:
             try:
                 out.write(chunk)
             except OSError as exc:
-                raise _WriteFailed(write_problem(exc, self._part)) from exc
+                raise _Failed(write_problem(exc, self._part)) from exc
             done += len(chunk)
             self._done = done
             now = time.monotonic()
             rate = meter.add(now, done)
             if now - last >= PROGRESS_INTERVAL:
                 last = now
-                self._progress(done, total, rate)
+                self._progress(done, total, rate, now)
         try:
             out.flush()
         except OSError as exc:
-            raise _WriteFailed(write_problem(exc, self._part)) from exc
+            raise _Failed(write_problem(exc, self._part)) from exc
         return done, time.monotonic() - started
 
-    def _progress(self, done: int, total: int | None, rate: float) -> None:
-        self._emit(DownloadProgress, done=done, total=total, rate=rate, eta=time_left(done, total, rate))
+    def _progress(self, done: int, total: int | None, rate: float, now: float | None = None) -> None:
+        eta = time_left(done, total, rate)
+        self._emit(DownloadProgress, done=done, total=total, rate=rate, eta=eta, mono=now or time.monotonic())
 
 
 def _closed_early(done: int, total: int) -> Problem:
@@ -560,7 +561,7 @@ class Downloads(Engine):
                     self._taken.add(final)
                     continue
                 except OSError as exc:
-                    raise _WriteFailed(write_problem(exc, final + PART)) from exc
+                    raise _Failed(write_problem(exc, final + PART)) from exc
                 self._taken.add(final)
                 return final, out
 
@@ -573,7 +574,7 @@ class Downloads(Engine):
             try:
                 os.rename(part, final)
             except OSError as exc:
-                raise _WriteFailed(write_problem(exc, final)) from exc
+                raise _Failed(write_problem(exc, final)) from exc
         return final
 
     def release(self, final: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import ssl
@@ -16,6 +17,7 @@ import trustme
 from netlab.core.config import ConfigError
 from netlab.core.events import Event
 from netlab.http.download import (
+    PROGRESS_INTERVAL,
     DownloadCancelled,
     DownloadConfig,
     DownloadFailed,
@@ -122,6 +124,32 @@ def test_cancel_mid_stream_closes_the_connection_and_leaves_no_file(
     end = sink.end(job)
     assert isinstance(end, DownloadCancelled), end
     assert "slow.part deleted" in end.text
+    assert os.listdir(tmp_path) == []
+
+
+def test_progress_comes_at_most_ten_times_a_second_per_job(
+    downloads: tuple[Downloads, Collector], server: Served, tmp_path: Path
+) -> None:
+    pool, sink = downloads
+    job = pool.start(DownloadConfig(url=f"{server.url}/slow", folder=str(tmp_path)))
+    sink.wait_for(lambda: sum(isinstance(e, DownloadProgress) for e in sink.of(job)) >= 4, "progress")
+    pool.cancel(job)
+    sink.end(job)
+    times = [e.mono for e in sink.of(job) if isinstance(e, DownloadProgress)]
+    # each event is stamped with the moment it was measured: never two within PROGRESS_INTERVAL
+    assert all(later - earlier >= PROGRESS_INTERVAL for earlier, later in itertools.pairwise(times))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_cancel_wakes_a_read_waiting_on_a_silent_server(
+    downloads: tuple[Downloads, Collector], server: Served, tmp_path: Path, backend: Backend
+) -> None:
+    pool, sink = downloads
+    config = DownloadConfig(url=f"{server.url}/stall", folder=str(tmp_path), backend=backend, timeout=600)
+    job = pool.start(config)
+    sink.wait_for(lambda: any(isinstance(e, DownloadStarted) for e in sink.of(job)), "the body to start")
+    pool.cancel(job)  # the read would wait 600 s for more bytes: shutting the socket wakes it now
+    assert isinstance(sink.end(job), DownloadCancelled)
     assert os.listdir(tmp_path) == []
 
 
