@@ -202,6 +202,20 @@ def test_an_existing_file_is_never_overwritten(
     assert Path(end.path).read_bytes() == b"hello"
 
 
+def test_a_file_made_meanwhile_under_the_final_name_is_kept(tmp_path: Path) -> None:
+    pool = Downloads(Collector())
+    try:
+        final, out = pool.reserve(str(tmp_path), "a.txt")
+        with out:
+            out.write(b"downloaded")
+        (tmp_path / "a.txt").write_bytes(b"made by someone else meanwhile")
+        path = pool.publish(final + ".part", final)
+    finally:
+        pool.close()
+    assert path == str(tmp_path / "a (1).txt") and Path(path).read_bytes() == b"downloaded"
+    assert (tmp_path / "a.txt").read_bytes() == b"made by someone else meanwhile"
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_failures_are_said_in_plain_words_and_leave_no_file(
     downloads: tuple[Downloads, Collector], server: Served, tmp_path: Path, backend: Backend
