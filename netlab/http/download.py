@@ -35,7 +35,7 @@ from netlab.core.problem import Problem
 from netlab.http.files import safe_upload_name, unique_name
 from netlab.http.form import human_size, url_problems
 from netlab.http.form_client import _is_library_error, failure, tls_context
-from netlab.http.form_config import Backend, HttpFormConfig
+from netlab.http.form_config import DEFAULT_URL, Backend, HttpFormConfig
 
 CHUNK = 64 * 1024
 PROGRESS_INTERVAL = 0.1  # seconds between two progress events of one job: at most 10 a second
@@ -51,8 +51,8 @@ _NUMBERS = itertools.count(1)
 class DownloadConfig:
     """One download: what to fetch, where to, and how (the form's backend, timeout and TLS options)."""
 
-    url: str
-    folder: str
+    url: str = DEFAULT_URL
+    folder: str = "."  # the current folder, as a program run from a shell would save
     backend: Backend = Backend.REQUESTS
     timeout: float = 10.0  # per connect and per read: a silent server fails after this long
     verify: bool = True
