@@ -268,3 +268,29 @@ def test_cancel_ends_a_hanging_request_and_the_tab_can_send_again(qtbot: QtBot, 
         assert tab.history[0].failure.startswith("Cancelled")
     finally:
         silent.close()
+
+
+def test_downloads_use_the_forms_library_and_stop_with_the_window(
+    qtbot: QtBot, window: MainWindow, tab: HttpFormTab, tmp_path: Path
+) -> None:
+    folder = tmp_path / "share"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(bytes(range(256)) * 4000)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), handler)) as url:
+        tab.backend.setCurrentIndex(tab.backend.findData("urllib"))
+        tab.url.setText(f"{url}/big.bin")
+        tab.editor.setCurrentWidget(tab.downloads)
+        assert tab.downloads.url.text() == f"{url}/big.bin"  # the request's URL, ready to download
+        tab.downloads.url.setText(f"{url}/big.bin?mine")
+        tab.url.setText(f"{url}/other")  # a URL typed in the panel is not replaced
+        assert tab.downloads.url.text() == f"{url}/big.bin?mine"
+        tab.downloads.url.setText(f"{url}/big.bin")
+        tab.downloads.folder.setText(str(saved))
+        with qtbot.waitSignal(tab.downloads.finished, timeout=WAIT_MS) as done:
+            tab.downloads.download.click()
+        assert done.args[1] == str(saved / "big.bin")
+        assert (saved / "big.bin").read_bytes() == (folder / "big.bin").read_bytes()
+    assert window.shutdown()

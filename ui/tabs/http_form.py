@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import mimetypes
 import time
+import weakref
 from collections import deque
 from dataclasses import dataclass, replace
 from typing import Any
@@ -55,6 +56,7 @@ from netlab.http.raw import body_text, charset_of, pretty_json
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane, mono_font
 from ui.common.widgets import FieldMarks, breakable, hbox, named, select_data, typed_text
+from ui.tabs.downloads import DownloadsPanel
 
 BODY_VIEWS = ("Pretty JSON", "Raw text", "Hexdump", "HTML source", "Image")
 HEX_LIMIT = 64 * 1024  # bytes shown as a hexdump; the whole body is in Save body
@@ -423,6 +425,7 @@ class HttpFormTab(QWidget):
         self.setObjectName("httpFormTab")
         self.history: list[Sent] = []
         self._query_editing = False
+        self._offered_url = ""  # the URL last copied into the Downloads panel
         defaults = HttpFormConfig()
         self.backend = named(QComboBox(), "httpFormBackend", "Library that sends the request")
         for backend, label in ((Backend.REQUESTS, "requests"), (Backend.URLLIB, "urllib.request")):
@@ -542,6 +545,10 @@ class HttpFormTab(QWidget):
         history_layout.addWidget(self.history_list, 1)
         history_layout.addWidget(self.history_again, 0, Qt.AlignmentFlag.AlignTop)
         self.editor.addTab(history, "History")
+        # Large files stream to disk with progress, several at once, using this form's library and options.
+        me = weakref.ref(self)  # not self.config: the panel would hold its tab in a reference cycle
+        self.downloads = DownloadsPanel(options=lambda: me().config())  # type: ignore[union-attr]
+        self.editor.addTab(self.downloads, "Downloads")
 
         self.sides = {backend: ResponseView(backend) for backend in (Backend.URLLIB, Backend.REQUESTS)}
         answers = QSplitter(Qt.Orientation.Horizontal)
@@ -716,6 +723,7 @@ class HttpFormTab(QWidget):
     def stop_all(self) -> None:
         for side in self.sides.values():
             side.stop()
+        self.downloads.shutdown()  # cancels the downloads and waits (bounded) for their thread
 
     # ------------------------------------------------------------------ sending
     def _checked_config(self) -> HttpFormConfig | None:
@@ -801,6 +809,9 @@ class HttpFormTab(QWidget):
     # ------------------------------------------------------------------ keeping the form in step
     @Slot(str)
     def _on_url_text_changed(self, url: str) -> None:
+        if self.downloads.url.text() in ("", self._offered_url):
+            self.downloads.url.setText(url)  # the request's URL is the first guess, until you type another
+            self._offered_url = url
         if self._query_editing:
             return  # the table made this URL: rebuilding it would drop a row still being typed
         rows = [(name, value) for name, value in query_pairs(url)] if "?" in url else []
