@@ -44,13 +44,15 @@ from netlab.lab import SUFFIX as LAB_SUFFIX
 from netlab.tcp import code as tcp_code
 from netlab.tcp.client import TcpClients
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.rewrite import RelayTarget
 from netlab.tcp.server import TcpServer
 from netlab.udp.code import program as udp_program
 from netlab.udp.config import ReceiverMode, UdpReceiverConfig, UdpSenderConfig
 from netlab.udp.receiver import UdpReceiver
 from netlab.udp.sender import UdpSender
 
-CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerMode.RULES)]
+# Manual and rules need the app; a relay has its own command, tcp-relay.
+CLI_MODES = [m.value for m in ServerMode if m not in (ServerMode.MANUAL, ServerMode.RULES, ServerMode.RELAY)]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +81,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     server.add_argument("--trace", action="store_true", help="also print each socket API call")
     _add_code_option(server)
+
+    relay = commands.add_parser(
+        "tcp-relay",
+        help="relay each client to a server and print what both sides say",
+        description="Listen on LISTEN_PORT; each client that connects is relayed to TARGET_HOST:TARGET_PORT, "
+        "and every byte either side sends is printed.",
+    )
+    relay.add_argument("listen_port", type=int, help="0 = any free port")
+    relay.add_argument("target_host")
+    relay.add_argument("target_port", type=int)
+    relay.add_argument("--host", default=TcpServerConfig.host, help="address to bind (default %(default)s)")
+    relay.add_argument("--tls", action="store_true", help="speak TLS to the target server")
+    relay.add_argument("--insecure", action="store_true", help="with --tls: don't verify its certificate")
+    relay.add_argument("--ca-file", default="", help="with --tls: also trust this CA (PEM file)")
+    relay.add_argument("--trace", action="store_true", help="also print each socket API call")
+    _add_code_option(relay)
 
     client = commands.add_parser("tcp-client", help="connect, send, and print what comes back")
     client.add_argument("host")
@@ -274,7 +292,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "code", False):
             print(_program(args), end="")
             return 0
-        if args.command == "tcp-server":
+        if args.command in ("tcp-server", "tcp-relay"):
             return _tcp_server(args)
         if args.command == "serve":
             return _serve(args)
@@ -295,7 +313,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _program(args: argparse.Namespace) -> str:
     """--code: the Python program that does what this command would, instead of running it."""
-    if args.command == "tcp-server":
+    if args.command in ("tcp-server", "tcp-relay"):
         return tcp_code.server_program(_tcp_server_config(args))
     if args.command == "tcp-client":
         return tcp_code.client_program(_tcp_client_config(args), _tcp_client_send_box(args), args.wait)
@@ -335,6 +353,17 @@ def event_line(event: Event) -> str:
 
 
 def _tcp_server_config(args: argparse.Namespace) -> TcpServerConfig:
+    if args.command == "tcp-relay":
+        target = RelayTarget(
+            host=args.target_host,
+            port=args.target_port,
+            tls=args.tls,
+            tls_verify=not args.insecure,
+            ca_file=args.ca_file,
+        )
+        return TcpServerConfig(
+            host=args.host, port=args.listen_port, mode=ServerMode.RELAY, relay=target, trace=args.trace
+        )
     return TcpServerConfig(
         host=args.host,
         port=args.port,

@@ -16,6 +16,7 @@ from netlab.core.config import Family
 from netlab.core.sendbox import SendBox
 from netlab.core.variables import Literal, Variable, parse
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig
+from netlab.tcp.rewrite import RewriteKind
 
 READ_SIZE = 4096
 REPLY_WAIT_S = 2.0  # how long the client program listens after its last send
@@ -37,6 +38,7 @@ _MODE_STORY = {
     ServerMode.DISCARD: "reads and drops everything (RFC 863)",
     ServerMode.MANUAL: "prints what clients send; lines you type are sent to every client",
     ServerMode.RULES: "answers messages that match auto-reply rules",
+    ServerMode.RELAY: "relays each client to a real server and prints what both sides say",
 }
 
 
@@ -78,6 +80,8 @@ def server_program(config: TcpServerConfig, flavour: Flavour = Flavour.SOCKET) -
         imports.add("re")
     if mode is ServerMode.MANUAL:
         imports.add("sys")
+    if mode is ServerMode.RELAY:
+        imports |= _relay_imports(config)
 
     out = [
         f'"""A TCP server that {_MODE_STORY[mode]}.',
@@ -100,6 +104,8 @@ def server_program(config: TcpServerConfig, flavour: Flavour = Flavour.SOCKET) -
         out.append(f"BANNER = {config.banner!r}")
     out += _tls_server_setup(config)
     out += _mode_globals(config)
+    if mode is ServerMode.RELAY:
+        out += _relay_globals(config)
     out += ["", "", *_format_address(), "", "", *_serve_client(config)]
     if flavour is Flavour.SOCKET:
         out += ["", "", *_socket_main(config, ipv6)]
@@ -276,6 +282,8 @@ def _serve_client(config: TcpServerConfig) -> list[str]:
     if mode in (ServerMode.CHAT, ServerMode.MANUAL):
         out += ["    with clients_lock:", "        clients.add(conn)"]
     out.append('    print(f"{peer} connected", flush=True)')
+    if mode is ServerMode.RELAY:
+        return out + _relay_client(config)
     if mode is ServerMode.DAYTIME:
         out += [
             "    with conn:",
@@ -311,6 +319,139 @@ def _serve_client(config: TcpServerConfig) -> list[str]:
     if mode in (ServerMode.CHAT, ServerMode.MANUAL):
         out += ["    with clients_lock:", "        clients.discard(conn)"]
     out.append("    # Leaving the with block called close(): the kernel sends our FIN.")
+    return out
+
+
+def _relay_imports(config: TcpServerConfig) -> set[str]:
+    imports = set()
+    if config.relay.tls:
+        imports.add("ssl")
+    if config.relay.tls or config.tls is not None:
+        imports.add("os")  # half_close() on a TLS socket
+    if any(rule.kind is RewriteKind.REGEX for rule in config.relay.rewrites):
+        imports.add("re")
+    return imports
+
+
+def _relay_globals(config: TcpServerConfig) -> list[str]:
+    target = config.relay
+    host = target.host.strip("[]")
+    out = [
+        "",
+        f"TARGET_HOST = {host!r}  # the real server each client is relayed to",
+        f"TARGET_PORT = {target.port}",
+        f"CONNECT_TIMEOUT = {target.connect_timeout!r}",
+    ]
+    if target.tls:
+        cafile = f"cafile={target.ca_file!r}" if target.ca_file else ""
+        out += [
+            "# TLS to the real server: its certificate is checked against the system's CAs"
+            + (" and CA_FILE." if target.ca_file else "."),
+            f"TARGET_CONTEXT = ssl.create_default_context({cafile})",
+        ]
+        if not target.tls_verify:
+            out += [
+                "# 'Don't verify' is ticked: any certificate is accepted (fine for a lab, never for real).",
+                "TARGET_CONTEXT.check_hostname = False",
+                "TARGET_CONTEXT.verify_mode = ssl.CERT_NONE",
+            ]
+    out += ["", "# Rewrite rules: (regex?, pattern, replacement, which way) applied to each piece relayed."]
+    out.append("REWRITES = [")
+    for rule in target.rewrites:
+        if rule.kind is RewriteKind.REGEX:
+            pattern, replacement = rule.pattern.encode(), rule.replacement.encode()
+        else:
+            pattern, replacement = rule.pattern_bytes(), rule.replacement_bytes()
+        out.append(
+            f"    ({rule.kind is RewriteKind.REGEX}, {pattern!r}, {replacement!r}, {rule.toward.value!r}),"
+        )
+    out += [
+        "]",
+        "",
+        "",
+        "def rewrite(data: bytes, way: str) -> bytes:",
+        "    for is_regex, pattern, replacement, toward in REWRITES:",
+        '        if toward not in (way, "both"):',
+        "            continue",
+    ]
+    if any(rule.kind is RewriteKind.REGEX for rule in target.rewrites):
+        out += [
+            "        if is_regex:",
+            "            data, count = re.subn(pattern, replacement, data)",
+            "        else:",
+            "            count = data.count(pattern)",
+            "            data = data.replace(pattern, replacement)",
+        ]
+    else:
+        out += ["        count = data.count(pattern)", "        data = data.replace(pattern, replacement)"]
+    out += [
+        "        if count:",
+        '            print(f"rewrote {way}: {pattern!r} x{count}", flush=True)',
+        "    return data",
+        "",
+        "",
+        "def half_close(sock: socket.socket) -> None:",
+        '    """shutdown(SHUT_WR): our FIN, so the other side\'s recv() returns b\'\'; we can still read."""',
+        "    try:",
+    ]
+    if target.tls or config.tls is not None:
+        out += [
+            "        if isinstance(sock, ssl.SSLSocket):",
+            "            # SSLSocket.shutdown() would drop the TLS state: half-close the TCP socket below.",
+            "            with socket.socket(fileno=os.dup(sock.fileno())) as raw:",
+            "                raw.shutdown(socket.SHUT_WR)",
+            "            return",
+        ]
+    out += [
+        "        sock.shutdown(socket.SHUT_WR)",
+        "    except OSError:",
+        "        pass  # the other side is already gone",
+        "",
+        "",
+        "def pump(source: socket.socket, sink: socket.socket, way: str, peer: str) -> None:",
+        '    """Copy bytes one way until the source closes its side, then pass its FIN on."""',
+        "    while True:",
+        "        try:",
+        f"            data = source.recv({READ_SIZE})  # blocks until bytes arrive",
+        "        except OSError:",
+        "            data = b''  # reset: this way is over",
+        "        if not data:",
+        "            break",
+        "        data = rewrite(data, way)",
+        '        print(f"{peer} {way}: {data!r}", flush=True)',
+        "        try:",
+        "            sink.sendall(data)  # waits while the other side reads slowly: back-pressure",
+        "        except OSError:",
+        "            break",
+        "    half_close(sink)",
+    ]
+    return out
+
+
+def _relay_client(config: TcpServerConfig) -> list[str]:
+    """serve_client() for a relay: a connection of our own to the real server, a thread each way."""
+    out = [
+        "    try:",
+        "        # create_connection(): getaddrinfo(), socket() and connect() to the real server.",
+        "        upstream = socket.create_connection((TARGET_HOST, TARGET_PORT), timeout=CONNECT_TIMEOUT)",
+        "        upstream.settimeout(None)  # connected: from now on recv() waits as long as it takes",
+    ]
+    if config.relay.tls:
+        out.append("        upstream = TARGET_CONTEXT.wrap_socket(upstream, server_hostname=TARGET_HOST)")
+    out += [
+        "    except OSError as exc:",
+        '        print(f"{peer}: cannot reach {TARGET_HOST}:{TARGET_PORT} ({exc})", flush=True)',
+        "        conn.close()",
+        "        return",
+        '    print(f"relaying {peer} <-> {TARGET_HOST}:{TARGET_PORT}", flush=True)',
+        '    back = threading.Thread(target=pump, args=(upstream, conn, "to client", peer), daemon=True)',
+        "    back.start()",
+        '    pump(conn, upstream, "to server", peer)',
+        "    back.join()  # both ways are done: each side has sent its FIN",
+        "    conn.close()",
+        "    upstream.close()",
+        '    print(f"{peer}: both sides finished", flush=True)',
+    ]
     return out
 
 

@@ -20,6 +20,7 @@ from netlab.core.config import (
     range_problems,
 )
 from netlab.core.sendbox import PeriodicSend, SendBox
+from netlab.tcp.rewrite import RelayTarget
 
 __all__ = [
     "PeriodicSend",
@@ -42,6 +43,7 @@ class ServerMode(str, Enum):
     DISCARD = "discard"
     MANUAL = "manual"
     RULES = "rules"
+    RELAY = "relay"
 
     @property
     def label(self) -> str:
@@ -57,6 +59,7 @@ _MODE_LABELS = {
     ServerMode.DISCARD: "Discard",
     ServerMode.MANUAL: "Manual (you type replies)",
     ServerMode.RULES: "Auto-reply rules",
+    ServerMode.RELAY: "Relay to a server (see both sides)",
 }
 
 
@@ -100,6 +103,7 @@ class TcpServerConfig:
     encoding: str = "utf-8"
     tls: TlsServerSettings | None = None
     trace: bool = False
+    relay: RelayTarget = field(default_factory=RelayTarget)  # where relay mode connects each client
 
     def __post_init__(self) -> None:
         problems: list[FieldProblem] = []

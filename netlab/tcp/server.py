@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from netlab.core.config import Family, format_address
 from netlab.core.conversations import meet, new_number
@@ -13,6 +14,7 @@ from netlab.core.events import Error, Info, Listening, SocketCall
 from netlab.core.responder import Reply, Responder
 from netlab.core.tls import ServerTls, server_context
 from netlab.tcp.config import ServerMode, TcpServerConfig
+from netlab.tcp.relay import Relay
 from netlab.tcp.stream import ConnectionInfo, Stream, StreamEngine, family_name
 
 # What each mode answers to received bytes; chat relays instead, daytime and banner also talk first.
@@ -50,6 +52,7 @@ class TcpServer(StreamEngine):
             quit_words=config.quit_words,
             encoding=config.encoding,
         )
+        self.relay = Relay(self, config.relay) if config.mode is ServerMode.RELAY else None
 
     # ------------------------------------------------------------------ thread-safe commands
     def send(self, conn: int | None, data: bytes) -> None:
@@ -63,8 +66,12 @@ class TcpServer(StreamEngine):
         self.loop.call_soon_threadsafe(self._close_all, "disconnected by you")
 
     def clients(self) -> list[ConnectionInfo]:
-        """A snapshot, safe from any thread."""
-        return [s.info() for s in list(self._clients.values())]
+        """A snapshot, safe from any thread; a relayed client's peer names both ends."""
+        found = [s.info() for s in list(self._clients.values())]
+        if self.relay is None:
+            return found
+        pairs = self.relay.pairs()
+        return [replace(i, peer=f"{i.peer} ⇄ {pairs[i.conn]}") if i.conn in pairs else i for i in found]
 
     # ------------------------------------------------------------------ loop thread
     def _trace(self, call: str, result: str = "") -> None:
@@ -85,6 +92,8 @@ class TcpServer(StreamEngine):
                 )
                 where = " (removed when the server stops)" if self._tls.temp_folder else ""
                 self.emit(Info(source=self.source, text=f"TLS on, certificate {self._tls.cert_file}{where}"))
+            if self.relay is not None:
+                self.relay.setup()
             sock = socket.socket(family, socket.SOCK_STREAM)
             self._trace(f"socket({family_name(family)}, SOCK_STREAM)", f"fd {sock.fileno()}")
             if config.reuse_addr:
@@ -178,7 +187,12 @@ class TcpServer(StreamEngine):
     # ------------------------------------------------------------------ modes
     def stream_ready(self, stream: Stream) -> None:
         mode = self.config.mode
-        if mode is ServerMode.DAYTIME:
+        if self.relay is not None:
+            if self.relay.is_target(stream):
+                self.relay.ready(stream)
+            else:
+                self.relay.client_ready(stream)
+        elif mode is ServerMode.DAYTIME:
             stream.write(daytime_text())
             stream.shutdown_write()
         elif mode is ServerMode.BANNER:
@@ -187,13 +201,25 @@ class TcpServer(StreamEngine):
             stream.write(self.config.banner_text(host, port).encode(self.config.encoding, "replace"))
 
     def stream_drained(self, stream: Stream) -> None:
-        if self.config.mode is ServerMode.DAYTIME:
+        if self.relay is not None:
+            self.relay.drained(stream)
+        elif self.config.mode is ServerMode.DAYTIME:
             stream.close("daytime sent")
 
+    def stream_eof(self, stream: Stream) -> None:
+        if self.relay is not None:
+            self.relay.eof(stream)
+
     def stream_closed(self, stream: Stream) -> None:
-        self._clients.pop(stream.conn, None)
+        if self.relay is not None:
+            self.relay.closed(stream)
+        if self._clients.get(stream.conn) is stream:
+            del self._clients[stream.conn]
 
     def stream_data(self, stream: Stream, data: bytes) -> None:
+        if self.relay is not None:
+            self.relay.data(stream, data)
+            return
         answer = self.responder.respond(data, peer=stream.peer)
         if answer.close:
             stream.close(f"the client sent the quit word '{answer.quit_word}'")

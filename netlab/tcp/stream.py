@@ -75,6 +75,9 @@ class StreamEngine(Engine):
     def stream_drained(self, stream: Stream) -> None:
         """Everything queued has been sent."""
 
+    def stream_eof(self, stream: Stream) -> None:
+        """A relayed stream's peer closed its side (FIN): the engine decides what follows."""
+
 
 class Stream(Registered):
     """A non-blocking socket in its engine's selector. All methods run on the loop thread."""
@@ -117,6 +120,13 @@ class Stream(Registered):
         self._options: tuple[SocketOption, ...] = ()
         self._bind: tuple[str, int] | None = None  # a client's chosen local address, bound before connect()
         self._fresh_socket = True  # the socket given to __init__ has not tried an address yet
+        # A relay pairs two streams: what one receives, the other sends. `feeds` is the stream our
+        # received bytes are written to: we stop reading while it has HIGH_WATER bytes waiting, so a
+        # slow side pauses the other and nothing is dropped. `fed_by` is the one that writes to us.
+        self.feeds: Stream | None = None
+        self.fed_by: Stream | None = None
+        self.relayed = False  # a FIN goes to the engine (stream_eof), which passes it on
+        self.log_data = True  # False: this stream's bytes are logged on its partner, not twice
 
     def info(self) -> ConnectionInfo:
         return ConnectionInfo(self.conn, self.peer, self.since, self.bytes_in, self.bytes_out)
@@ -144,11 +154,17 @@ class Stream(Registered):
             self._set_interest(self._handshake_wants)
         else:
             wanted = 0
-            if not self.eof_received and self.queued < HIGH_WATER:
+            if not self.eof_received and self.queued < HIGH_WATER and not self._feeds_full():
                 wanted |= READ
             if self.queued:
                 wanted |= WRITE
             self._set_interest(wanted)
+
+    def _feeds_full(self) -> bool:
+        """A relayed stream reads only into a partner with room (none yet: its target is looked up)."""
+        if not self.relayed:
+            return False
+        return self.feeds is None or self.feeds.queued >= HIGH_WATER
 
     def _on_ready(self, mask: int) -> None:
         if self.state is State.CONNECTING:
@@ -365,6 +381,9 @@ class Stream(Registered):
     # ------------------------------------------------------------------ reading
     def _read(self) -> None:
         engine = self.engine
+        if self._feeds_full():
+            self._update_interest()
+            return
         for _ in range(16):
             try:
                 data = self.sock.recv(RECV_SIZE)
@@ -383,18 +402,19 @@ class Stream(Registered):
             engine.bytes_in += len(data)
             engine.messages_in += 1
             self._trace(f"recv({RECV_SIZE})", f"{len(data)} bytes")
-            engine.emit(
-                Data(
-                    source=engine.source,
-                    conn=self.conn,
-                    peer=self.peer,
-                    conversation=self.conversation,
-                    direction=Direction.RECEIVED,
-                    data=data,
+            if self.log_data:
+                engine.emit(
+                    Data(
+                        source=engine.source,
+                        conn=self.conn,
+                        peer=self.peer,
+                        conversation=self.conversation,
+                        direction=Direction.RECEIVED,
+                        data=data,
+                    )
                 )
-            )
             engine.stream_data(self, data)
-            if self.state is not State.OPEN or self.queued >= HIGH_WATER:
+            if self.state is not State.OPEN or self.queued >= HIGH_WATER or self._feeds_full():
                 break
         if isinstance(self.sock, ssl.SSLSocket) and self.state is State.OPEN and self.sock.pending():
             engine.loop.call_soon(self._read)  # TLS bytes already decrypted: the selector won't say so
@@ -402,6 +422,10 @@ class Stream(Registered):
 
     def _on_eof(self) -> None:
         self.eof_received = True
+        if self.relayed:
+            self._update_interest()
+            self.engine.stream_eof(self)
+            return
         if not self.queued:
             self.close("the peer closed the connection")
         else:
@@ -471,22 +495,26 @@ class Stream(Registered):
             self.bytes_out += sent
             engine.bytes_out += sent
             engine.messages_out += 1
-            engine.emit(
-                Data(
-                    source=engine.source,
-                    conn=self.conn,
-                    peer=self.peer,
-                    conversation=self.conversation,
-                    direction=Direction.SENT,
-                    data=piece,
+            if self.log_data:
+                engine.emit(
+                    Data(
+                        source=engine.source,
+                        conn=self.conn,
+                        peer=self.peer,
+                        conversation=self.conversation,
+                        direction=Direction.SENT,
+                        data=piece,
+                    )
                 )
-            )
             if not self._out:
                 self._refill()
+        fed_by = self.fed_by
+        if fed_by is not None and self.queued < LOW_WATER and fed_by.state is State.OPEN:
+            fed_by._update_interest()  # room again: the other side may read on
         if not self.queued:
             if self._shutdown_pending:
                 self._do_shutdown()
-            if self.eof_received and self.state is State.OPEN:
+            if self.eof_received and self.state is State.OPEN and not self.relayed:
                 self.close("the peer closed the connection")
                 return
             engine.stream_drained(self)
