@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHeaderView,
     QLabel,
     QLayout,
@@ -43,12 +45,13 @@ from netlab.tcp.config import (
     TcpTabState,
     TlsServerSettings,
 )
+from netlab.tcp.rewrite import RelayTarget
 from netlab.tcp.server import TcpServer
 from netlab.tcp.stream import ConnectionInfo
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel, SideBySide
-from ui.common.rules import RulesEditor
+from ui.common.rules import RewritesEditor, RulesEditor
 from ui.common.sendtools import ChecksumRow, LineSender, ReceiveToFile, SendHistory, file_lines, with_verdicts
 from ui.common.widgets import (
     AddressRow,
@@ -190,24 +193,24 @@ class ServerTlsBox(QWidget):
 class ClientTlsBox(QWidget):
     """TLS for new client connections: verified against the system's CAs (and an optional CA file), or not."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, prefix: str = "tcpClient", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.tls = named(QCheckBox("TLS"), "tcpClientTls", "Use TLS")
+        self.tls = named(QCheckBox("TLS"), f"{prefix}Tls", "Use TLS")
         self.insecure = named(
             QCheckBox(NO_VERIFY_LABEL),
-            "tcpClientAllowSelfSigned",
+            f"{prefix}AllowSelfSigned",
             NO_VERIFY_LABEL,
             "Turn certificate checks off: any server is accepted, even an impostor; "
             "the log shows the certificate it sent so you can check it yourself",
         )
         self.ca_file = named(
             QLineEdit(),
-            "tcpClientCaFile",
+            f"{prefix}CaFile",
             "CA file",
             "Also trust certificates signed by this CA (PEM), besides the system's",
         )
         self.ca_file.setPlaceholderText("CA file (optional)")
-        self.browse_ca = _button("…", "tcpClientBrowseCa", "Choose a CA file")
+        self.browse_ca = _button("…", f"{prefix}BrowseCa", "Choose a CA file")
         row = hbox(self.tls, self.insecure, self.ca_file, self.browse_ca, stretch=self.ca_file)
         row.setContentsMargins(0, 0, 0, 0)
         self.setLayout(row)
@@ -314,6 +317,57 @@ class SendTools(QWidget):
         self.payload.text.moveCursor(QTextCursor.MoveOperation.End)
 
 
+class RelayBox(QGroupBox):
+    """Relay mode: the server each client is relayed to, TLS towards it, and rewrite rules."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Relay each client to", parent)
+        self.setObjectName("tcpRelayBox")
+        defaults = RelayTarget()
+        self.host = named(QLineEdit(defaults.host), "tcpRelayHost", "Relay to host", "The real server's host")
+        self.port = named(PortBox(defaults.port, allow_zero=False), "tcpRelayPort", "Relay to port")
+        self.tls_box = ClientTlsBox("tcpRelay")
+        self.rewrites_box = RewritesEditor("tcpRelay")
+        self.rewrites = self.rewrites_box.table
+        self.rewrites.setMinimumHeight(self.rewrites.horizontalHeader().sizeHint().height() + 3 * 30)
+        layout = QVBoxLayout(self)
+        layout.addLayout(hbox(QLabel("Host"), self.host, QLabel("Port"), self.port, stretch=self.host))
+        layout.addWidget(self.tls_box)
+        layout.addWidget(self.rewrites_box)
+
+    def target(self) -> RelayTarget:
+        """The box as a relay target; raises ConfigError naming its fields."""
+        tls = self.tls_box
+        try:
+            return RelayTarget(
+                host=self.host.text().strip(),
+                port=self.port.value(),
+                tls=tls.tls.isChecked(),
+                tls_verify=not tls.insecure.isChecked(),
+                ca_file=tls.ca_file.text().strip(),
+                rewrites=self.rewrites_box.rewrites(),
+                connect_timeout=self._timeout,
+            )
+        except ConfigError as exc:  # its host and port are not the server's own: mark the right fields
+            raise ConfigError(replace(p, field=f"relay.{p.field}") for p in exc.problems) from None
+
+    def kept_target(self) -> RelayTarget:
+        """Outside relay mode the hidden box is kept as it is, unless something in it is unfinished."""
+        try:
+            return self.target()
+        except ConfigError:
+            return RelayTarget()
+
+    def set_target(self, target: RelayTarget) -> None:
+        self.host.setText(target.host)
+        self.port.setValue(target.port)
+        self.tls_box.set_settings(target.tls, target.tls_verify, target.ca_file)
+        self.rewrites_box.set_rewrites(target.rewrites)
+        self._timeout = target.connect_timeout  # not in the form: a lab file's value is kept
+
+    _timeout = RelayTarget.connect_timeout
+
+
 class ServerPanel(EnginePanel):
     """Configure, start and stop a TCP server; see its clients; send to one or all.
 
@@ -380,6 +434,7 @@ class ServerPanel(EnginePanel):
         self.rules_box = RulesEditor("tcpServer")
         self.rules = self.rules_box.table
         self.rules.setMinimumHeight(self.rules.horizontalHeader().sizeHint().height() + 4 * 30)
+        self.relay = RelayBox()
         settings = _form(
             ("Address", self.address),
             ("Backlog", hbox(self.backlog, self.reuse, self.trace, None)),
@@ -390,6 +445,7 @@ class ServerPanel(EnginePanel):
         column = QVBoxLayout()
         column.addLayout(settings)
         column.addWidget(self.rules_box)
+        column.addWidget(self.relay)
         self.settings = _section(column, "tcpServerSettings")
 
         # Always shown: fold, start and stop, what the server is doing, and what is wrong with the form.
@@ -407,6 +463,9 @@ class ServerPanel(EnginePanel):
                 "port": self.port,
                 "backlog": self.backlog,
                 "rules": self.rules,
+                "relay.host": self.relay.host,
+                "relay.port": self.relay.port,
+                "relay.rewrites": self.relay.rewrites,
                 "cert_file": self.cert_file,
                 "key_file": self.key_file,
             },
@@ -480,6 +539,7 @@ class ServerPanel(EnginePanel):
         select_data(self.payload.encoding, config.encoding)
         self.tls_box.set_settings(config.tls)
         self.trace.setChecked(config.trace)
+        self.relay.set_target(config.relay)
 
     def config(self) -> TcpServerConfig:
         """The form as a config; raises ConfigError naming the fields."""
@@ -487,6 +547,7 @@ class ServerPanel(EnginePanel):
         rules = self.rules_box.rules() if mode is ServerMode.RULES else self.rules_box.kept_rules()
         quit_words = tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip())
         host, port, family = self.address.address()
+        relay = self.relay.target() if mode is ServerMode.RELAY else self.relay.kept_target()
         return TcpServerConfig(
             host=host,
             port=port,
@@ -500,6 +561,7 @@ class ServerPanel(EnginePanel):
             encoding=str(self.payload.encoding.currentData()),
             tls=self.tls_box.settings(),
             trace=self.trace.isChecked(),
+            relay=relay,
         )
 
     @Slot()
@@ -507,6 +569,7 @@ class ServerPanel(EnginePanel):
         mode = ServerMode(self.mode.currentData())
         self.banner.setEnabled(mode is ServerMode.BANNER)
         self.rules_box.setVisible(mode is ServerMode.RULES)
+        self.relay.setVisible(mode is ServerMode.RELAY)
         if mode is ServerMode.RULES:
             self.rules_box.ensure_some()
 
@@ -532,6 +595,13 @@ class ServerPanel(EnginePanel):
             self.fold.set_unfolded(True)
         self._on_clients_changed()
 
+    def _client_item(self, conn: int) -> QTreeWidgetItem | None:
+        for i in range(self.clients.topLevelItemCount()):
+            item = self.clients.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == conn:
+                return item
+        return None
+
     @Slot()
     def _on_clients_changed(self) -> None:
         """Kick needs a selected client, Disconnect all needs at least one."""
@@ -553,6 +623,8 @@ class ServerPanel(EnginePanel):
                 self.fold.set_unfolded(False)  # the settings can't change while it runs: room for the log
                 self.status.emit(f"TCP server listening on {where}")
                 self.listening.emit(event.host, event.port, self.port.value())
+            elif isinstance(event, Opened) and (pair := self._client_item(event.conn)) is not None:
+                pair.setText(1, f"{pair.text(1)} ⇄ {event.peer}")  # a relay's second end: one row, both ends
             elif isinstance(event, Opened):
                 item = QTreeWidgetItem(
                     [
@@ -569,10 +641,9 @@ class ServerPanel(EnginePanel):
             elif isinstance(event, TlsInfo):
                 self.status.emit(f"TLS with {event.peer}: {event.version}, {event.cipher}")
             elif isinstance(event, Closed):
-                for i in range(self.clients.topLevelItemCount()):
-                    if self.clients.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole) == event.conn:
-                        self.clients.takeTopLevelItem(i)
-                        break
+                item = self._client_item(event.conn)
+                if item is not None:
+                    self.clients.takeTopLevelItem(self.clients.indexOfTopLevelItem(item))
                 self._on_clients_changed()
             elif (
                 isinstance(event, Error) and not event.conn and self.runner and not self.runner.engine.address
