@@ -387,3 +387,24 @@ def test_netlab_tcp_relay_refuses_a_bad_target_in_plain_words() -> None:
     assert result.stderr.decode().strip() == (
         "netlab: Relay to: Port 0 is out of range: use a port from 1 to 65535"
     )
+
+
+# ---------------------------------------------------------------------- lab files
+def test_a_relay_round_trips_through_a_lab_file_as_plain_words() -> None:
+    from netlab.lab.labfile import Lab, dumps, loads
+    from netlab.tcp.config import TcpTabState
+
+    relay_config = RelayTarget(
+        host="example.org",
+        port=443,
+        tls=True,
+        tls_verify=False,
+        rewrites=(Rewrite(RewriteKind.REGEX, r"(\d+)", r"<\1>", Toward.CLIENT),),
+    )
+    state = TcpTabState(server=TcpServerConfig(mode=ServerMode.RELAY, relay=relay_config))
+    text = dumps(Lab(states={"tcp": state}))
+    assert loads(text).state("tcp") == state
+    assert '"mode": "relay"' in text and '"toward": "to client"' in text and '"host": "example.org"' in text
+    broken = text.replace('"toward": "to client"', '"toward": "sideways"')
+    with pytest.raises(Exception, match=r"tcp\.server\.relay\.rewrites\[0\]\.toward"):
+        loads(broken)
