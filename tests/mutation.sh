@@ -26,6 +26,7 @@ declare -A TESTS=(
   [netlab/lab/serial.py]="tests/engine/test_serial_cases.py tests/engine/test_serial.py"
   [netlab/udp/seqheader.py]="tests/engine/test_udp_pure.py tests/engine/test_udp_exact.py"
   [netlab/http/raw.py]="tests/engine/test_raw_http_pure.py"
+  [netlab/tcp/rewrite.py]="tests/engine/test_rewrite.py"
   [netlab/core/checksum.py]="tests/engine/test_checksum.py"
   [netlab/tcp/code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
   [netlab/udp/code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
@@ -35,7 +36,7 @@ declare -A TESTS=(
 ORDER=(netlab/core/codec.py netlab/core/autoreply.py netlab/core/responder.py netlab/core/variables.py
        netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py
        netlab/http/raw.py netlab/core/checksum.py netlab/tcp/code.py netlab/udp/code.py netlab/http/code.py
-       netlab/http/raw_code.py)
+       netlab/http/raw_code.py netlab/tcp/rewrite.py)
 [ $# -gt 0 ] && ORDER=("$@")
 
 for module in "${ORDER[@]}"; do
