@@ -44,7 +44,12 @@ def shown_by_forms(state: TcpTabState) -> TcpTabState | None:
             tls = replace(tls, cert_file=tls.cert_file.strip(), key_file=tls.key_file.strip())
         except ConfigError:
             return None  # a file name of blanks only: not one the form can hold
-    state = replace(state, server=replace(state.server, tls=tls))
+    relay = state.server.relay
+    try:  # the relay's host and CA file boxes are read trimmed too
+        relay = replace(relay, host=relay.host.strip(), ca_file=relay.ca_file.strip())
+    except ConfigError:
+        return None  # a host of blanks only
+    state = replace(state, server=replace(state.server, tls=tls, relay=relay))
     payloads = [
         replace(p, kind=PayloadKind.TEXT, text="") if p.kind is PayloadKind.FILE else p
         for p in (state.server_send, state.client_send.payload)
