@@ -127,3 +127,11 @@ def test_a_no_break_space_is_sent_as_typed(qtbot: QtBot) -> None:
     editor.set_payload(Payload(text="a\xa0b\nc"))
     assert editor.payload().text == "a\xa0b\nc"
     assert editor.to_bytes() == b"a\xc2\xa0b\nc"
+
+
+def test_a_cap_on_a_rounding_half_comes_back_exactly(qtbot: QtBot) -> None:
+    tab = RawHttpTab()
+    qtbot.addWidget(tab)
+    config = RawHttpConfig(cap=65536)  # 0.0625 MB: Qt shows 0.063, Python would round to 0.062
+    tab.load_lab_state(config)
+    assert tab.lab_state() == config

@@ -391,7 +391,8 @@ class RawHttpTab(EnginePanel):
 
     def _cap_in_bytes(self) -> int:
         # The box shows MB with 3 decimals: a loaded cap that shows unchanged is given back exactly.
-        if round(self._cap / 2**20, 3) == round(self.cap_mb.value(), 3):
+        # (Qt rounds a half away from zero and Python's round() to even, so compare within half a step.)
+        if abs(self._cap / 2**20 - self.cap_mb.value()) <= 0.0005 + 1e-12:
             return self._cap
         return max(1024, round(self.cap_mb.value() * 2**20))
 
