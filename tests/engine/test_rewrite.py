@@ -56,3 +56,71 @@ def test_a_relay_needs_a_real_target() -> None:
     with pytest.raises(ConfigError, match="The host is empty"):
         RelayTarget(host="")
     assert RelayTarget(host="::1", port=80).address == "[::1]:80"
+
+
+def problems_of(make: object) -> list[tuple[str, str, str]]:
+    with pytest.raises(ConfigError) as caught:
+        make()  # type: ignore[operator]
+    return [(p.field, p.message, p.hint) for p in caught.value.problems]
+
+
+def test_each_problem_names_its_field_with_words_and_a_hint() -> None:
+    assert problems_of(lambda: Rewrite(pattern="")) == [
+        ("pattern", "A rewrite has an empty pattern", "type what to match")
+    ]
+    regex_hint = "fix it, or choose 'text' to match plain text; \\1 puts back the first group"
+    assert problems_of(lambda: Rewrite(RewriteKind.REGEX, "(a)", r"\2")) == [
+        (
+            "pattern",
+            "The regex '(a)' or its replacement is invalid (invalid group reference 2 at position 1)",
+            regex_hint,
+        )
+    ]
+    hex_problems = problems_of(lambda: Rewrite(RewriteKind.HEX, "zz", "0q"))
+    assert [(field, message.split(":")[0]) for field, message, _ in hex_problems] == [
+        ("pattern", "Rewrite pattern 'zz'"),
+        ("replacement", "Rewrite replacement '0q'"),
+    ]
+    assert problems_of(lambda: Rewrite(kind="sideways", toward="up")) == [  # type: ignore[arg-type]
+        ("kind", "'sideways' is not a valid kind", "choose one of: text, hex, regex"),
+        ("toward", "'up' is not a valid toward", "choose one of: both, to server, to client"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("pattern", "replacement", "data", "expected"),
+    [
+        (r"(\w)(\w)", r"\2\1", b"ab cd", b"ba dc"),  # two groups, both put back
+        (r"(?P<first>\w)(\w)", r"\g<first>\2\g<first>", b"ab", b"aba"),  # a named group and a numbered one
+    ],
+)
+def test_replacements_may_use_every_group_the_regex_has(
+    pattern: str, replacement: str, data: bytes, expected: bytes
+) -> None:
+    assert Rewrite(RewriteKind.REGEX, pattern, replacement).apply(data)[0] == expected
+
+
+def test_a_reference_past_the_last_group_is_refused() -> None:
+    with pytest.raises(ConfigError, match="invalid group reference 2"):
+        Rewrite(RewriteKind.REGEX, r"(\w)", r"\2")
+    with pytest.raises(ConfigError, match="invalid group reference 1"):
+        Rewrite(RewriteKind.REGEX, r"\w", r"\1")
+
+
+def test_a_relay_target_says_which_fields_are_wrong() -> None:
+    assert problems_of(lambda: RelayTarget(host="", port=70000, connect_timeout=0)) == [
+        ("host", "Relay to: The host is empty", "type an address such as 127.0.0.1"),
+        ("port", "Relay to: Port 70000 is out of range", "use a port from 1 to 65535"),
+        ("connect_timeout", "Relay to: Timeout 0 is out of range", "use 0.001 to 3600"),
+    ]
+    assert RelayTarget(connect_timeout=0.001).connect_timeout == 0.001
+    assert RelayTarget(connect_timeout=3600).connect_timeout == 3600
+    listed = RelayTarget(rewrites=[Rewrite()])  # type: ignore[arg-type]  # a list, as JSON gives
+    assert listed.rewrites == (Rewrite(),) and hash(listed)
+
+
+def test_pattern_and_replacement_bytes_read_escapes_and_hex() -> None:
+    assert Rewrite(RewriteKind.TEXT, r"a\r\n", r"\x00").pattern_bytes() == b"a\r\n"
+    assert Rewrite(RewriteKind.TEXT, r"a\r\n", r"\x00").replacement_bytes() == b"\x00"
+    assert Rewrite(RewriteKind.HEX, "0d 0a", "0a").pattern_bytes() == b"\r\n"
+    assert Rewrite(RewriteKind.HEX, "0d 0a", "0a").replacement_bytes() == b"\n"
