@@ -6,20 +6,11 @@ loop, with a short comment per step. They speak the same bytes as NetLab's engin
 
 from __future__ import annotations
 
-import ipaddress
-
 from netlab.core.codec import PayloadKind
 from netlab.core.config import Family
 from netlab.core.sendbox import SendBox
 from netlab.core.variables import Literal, VariableError, parse
-from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
-
-
-def _is_multicast(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_multicast
-    except ValueError:
-        return False
+from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig, is_multicast
 
 
 def program(
@@ -177,7 +168,7 @@ def sender_program(config: UdpSenderConfig, box: SendBox, repeat: bool = False) 
     host = config.host.strip("[]")
     ipv6 = ":" in host or config.family is Family.IPV6
     family = "AF_INET6" if ipv6 else "AF_INET"
-    group = _is_multicast(host)
+    group = is_multicast(host)
     repeat = repeat and box.periodic.count != 1
     lines = [
         '"""A UDP sender, as NetLab runs it: bind a source port, sendto() the target, print the replies."""',

@@ -75,6 +75,15 @@ def group_problems(group: str, field_name: str = "group") -> list[FieldProblem]:
     return []
 
 
+def is_multicast(host: str) -> bool:
+    """True for a multicast group address (224.0.0.0/4, ff00::/8), with or without a %scope; False for
+    names and anything else."""
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_multicast
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class UdpReceiverConfig:
     """Bind, optionally join a multicast group, and log (and maybe answer) every datagram."""

@@ -15,6 +15,7 @@ from netlab.core.conversations import udp_key
 from netlab.core.engine import Engine
 from netlab.core.events import Data, Direction, Error, Info, SocketCall
 from netlab.core.events import Sink as Sink
+from netlab.udp.config import is_multicast
 from netlab.udp.drops import KernelDrops
 from netlab.udp.failures import explain_udp, max_payload, oversize
 from netlab.udp.seqheader import LossReport, SequenceStats, read_stamp
@@ -179,7 +180,7 @@ class DatagramEngine(Engine):
                 sock.sendto(data, address)
         except OSError as exc:
             host, port = (address[0], address[1]) if address is not None else self._target()
-            group = host if host and _is_multicast(host) else ""
+            group = host if host and is_multicast(host) else ""
             self._fail(exc, "sendto", host, port, group=group)
             return False
         self.messages_out += 1
@@ -239,15 +240,6 @@ class DatagramEngine(Engine):
             count = self._drops.read()
             if count is not None:
                 self.kernel_dropped = max(self.kernel_dropped, count)
-
-
-def _is_multicast(host: str) -> bool:
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_multicast
-    except ValueError:
-        return False
 
 
 def family_name(family: int) -> str:
