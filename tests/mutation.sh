@@ -34,11 +34,13 @@ declare -A TESTS=(
   [netlab/http/raw_code.py]="tests/engine/test_code_golden.py tests/engine/test_code_cases.py"
   [netlab/http/form.py]="tests/engine/test_http_form_pure.py tests/engine/test_http_form_cases.py"
   [netlab/http/form_code.py]="tests/engine/test_code_golden.py tests/engine/test_http_form_code.py"
+  [netlab/http/download_code.py]="tests/engine/test_code_golden.py tests/engine/test_download_code.py"
 )
 ORDER=(netlab/core/codec.py netlab/core/autoreply.py netlab/core/responder.py netlab/core/variables.py
        netlab/core/config.py netlab/http/files.py netlab/lab/serial.py netlab/udp/seqheader.py
        netlab/http/raw.py netlab/core/checksum.py netlab/tcp/code.py netlab/udp/code.py netlab/http/code.py
-       netlab/http/raw_code.py netlab/tcp/rewrite.py netlab/http/form.py netlab/http/form_code.py)
+       netlab/http/raw_code.py netlab/tcp/rewrite.py netlab/http/form.py netlab/http/form_code.py
+       netlab/http/download_code.py)
 [ $# -gt 0 ] && ORDER=("$@")
 
 for module in "${ORDER[@]}"; do

@@ -8,6 +8,7 @@ test_code_http.py and test_raw_http_cli.py; see tests/engine/golden.py to update
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -19,8 +20,10 @@ from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.http import code as http_code
 from netlab.http import raw_code
 from netlab.http.config import FileServerConfig
+from netlab.http.download import DownloadConfig
+from netlab.http.download_code import download_program
 from netlab.http.form_code import curl_command, requests_program, urllib_program
-from netlab.http.form_config import AuthKind, BodyKind, HttpFormConfig, NameValue, Upload
+from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig, NameValue, Upload
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.code import Flavour, client_program, server_program
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
@@ -323,6 +326,9 @@ FORMS = {
         user="ada",
         password="p:w",
     ),
+    "post_form": HttpFormConfig(
+        method="POST", body_kind=BodyKind.FORM, fields=(NameValue("q", "a+b é"), NameValue("n", "1"))
+    ),
     "post_multipart": HttpFormConfig(
         method="POST",
         url="http://127.0.0.1:8000/post",
@@ -352,7 +358,23 @@ FORM: dict[str, Callable[[], str]] = {
     for kind, make in (("requests", requests_program), ("urllib", urllib_program), ("curl", curl_command))
 }
 
-CASES = {**TCP, **UDP, **HTTP, **FORM}
+DOWNLOADS = {
+    "default": DownloadConfig(),
+    "https_insecure": DownloadConfig(
+        url="https://127.0.0.1:8443/files/big.bin", folder="/tmp/downloads", timeout=2.5, verify=False
+    ),
+    "https_ca": DownloadConfig(url="HTTPS://localhost/report.pdf", ca_file="/etc/lab/ca.pem"),
+    "http_ca_unused": DownloadConfig(url="http://127.0.0.1:8000/a.txt", ca_file="/etc/lab/ca.pem"),
+}
+DOWNLOAD: dict[str, Callable[[], str]] = {
+    f"http_download_{backend.value}_{name}": (
+        lambda config=config, backend=backend: download_program(replace(config, backend=backend))
+    )
+    for name, config in DOWNLOADS.items()
+    for backend in Backend
+}
+
+CASES = {**TCP, **UDP, **HTTP, **FORM, **DOWNLOAD}
 
 
 @pytest.mark.parametrize("name", CASES)
