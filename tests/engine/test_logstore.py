@@ -5,7 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import sys
+import tracemalloc
 
 from netlab.core.events import Data, Direction, Info, SocketCall
 from netlab.core.logstore import (
@@ -115,3 +117,30 @@ def test_dropped_rows_release_their_payload_at_once() -> None:
     assert sys.getrefcount(payload) > alone
     store.extend(data(b"y") for _ in range(20))  # far fewer than the Ring's compaction point
     assert sys.getrefcount(payload) == alone
+
+
+def test_the_row_cost_counted_against_the_bound_is_what_a_row_really_takes() -> None:
+    """max_bytes counts each row as its payload plus ROW_COST: that must not be less than the memory
+    a row of the store really holds (else a 128 MB bound keeps far more than 128 MB)."""
+    count = 20_000
+    payloads = [os.urandom(64) for _ in range(count)]  # made before: counted by their length only
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        store = LogStore(max_bytes=10**12)
+        store.extend(
+            # as an engine makes them: a new bytes object per payload, times and numbers per event
+            Data(
+                source="server",
+                conn=1,
+                peer="127.0.0.1:5001",
+                direction=Direction.SENT,
+                data=bytes(memoryview(d)),
+            )
+            for d in payloads
+        )
+        per_row = (tracemalloc.get_traced_memory()[0] - before) / count + 8  # + one view's slot
+    finally:
+        tracemalloc.stop()
+    counted = store.payload_bytes / count
+    assert per_row <= counted <= per_row * 1.2, (per_row, counted)
