@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from netlab.core.autoreply import Rule
+from netlab.core.checksum import Checksum
 from netlab.core.config import (
     Family,
     FieldProblem,
@@ -183,3 +184,5 @@ class UdpTabState:
     sender: UdpSenderConfig = field(default_factory=UdpSenderConfig)
     send_box: SendBox = field(default_factory=SendBox)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
+    # The receiver's checksum: checked at the end of each datagram, appended to each reply by hand.
+    receiver_checksum: Checksum | None = None

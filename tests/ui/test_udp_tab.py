@@ -11,13 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from netlab.core.checksum import Checksum
+from netlab.core.checksum import Algorithm, ByteOrder, Checksum
 from netlab.core.codec import PayloadKind
 from netlab.core.config import ConfigError, Family
-from netlab.core.events import Data, Direction
+from netlab.core.events import Data, Direction, Error, Info
 from netlab.core.sendbox import PeriodicSend, SendBox
 from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig, UdpTabState
-from ui.common.logpane import LogPane
+from ui.common.logpane import ERROR_COLOUR, LogPane
 from ui.main_window import MainWindow
 from ui.tabs.udp import UdpReceiverPanel, UdpTab
 
@@ -81,6 +81,62 @@ def test_reply_to_the_sender_of_a_selected_datagram(qtbot: QtBot, window: MainWi
         receiver.payload.text.setPlainText("me")
         qtbot.mouseClick(receiver.reply_button, Qt.MouseButton.LeftButton)
         assert peer.recvfrom(100)[0] == b"me"
+
+
+def test_the_receiver_checks_each_datagrams_checksum_bad_ones_red_and_the_sender_checks_replies(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    receiver, sender = window.udp.receiver_panel, window.udp.sender_panel
+    receiver.checksum.set_checksum(Checksum(Algorithm.CRC16_MODBUS, ByteOrder.LITTLE, verify=True))
+    port = start_receiver(qtbot, receiver, ReceiverMode.ECHO)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        for datagram in (b"123456789\x37\x4b", b"123456789\x4b\x37", b"1"):
+            peer.sendto(datagram, ("127.0.0.1", port))
+        qtbot.waitUntil(lambda: len(payloads(receiver.log, Direction.RECEIVED)) == 3, timeout=WAIT_MS)
+    rows = receiver.log.model.rows
+    notes = [r.event.text for r in rows if isinstance(r.event, Info) and "checksum" in r.event.text]
+    assert notes == [
+        "CRC-16/MODBUS checksum OK: 37 4b",
+        "1 bytes: too short to end in a CRC-16/MODBUS checksum",
+    ]
+    bad = [(i, r.event) for i, r in enumerate(rows) if isinstance(r.event, Error)]
+    assert len(bad) == 1
+    assert bad[0][1].message == "CRC-16/MODBUS checksum BAD: the message ends in 4b 37, its bytes give 37 4b"
+    assert isinstance(rows[bad[0][0] - 1].event, Data)  # right after the datagram it is about
+    model = receiver.log.model
+    assert (
+        model.data(model.index(bad[0][0], 6), Qt.ItemDataRole.ForegroundRole).color().name() == ERROR_COLOUR
+    )
+    # The sender appends the same checksum and checks the echoed replies with it: all good.
+    sender.checksum.set_checksum(Checksum(Algorithm.CRC16_MODBUS, ByteOrder.LITTLE, verify=True))
+    sender.port.setValue(port)
+    sender.payload.text.setPlainText("123456789")
+    qtbot.mouseClick(sender.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(isinstance(r.event, Info) and "checksum" in r.event.text for r in sender.log.model.rows),
+        timeout=WAIT_MS,
+    )
+    assert payloads(sender.log, Direction.RECEIVED) == [b"123456789\x37\x4b"]
+    assert [
+        r.event.text
+        for r in sender.log.model.rows
+        if isinstance(r.event, Info) and "checksum" in r.event.text
+    ] == ["CRC-16/MODBUS checksum OK: 37 4b"]
+
+
+def test_a_reply_by_hand_gets_the_receivers_checksum_appended(qtbot: QtBot, window: MainWindow) -> None:
+    receiver = window.udp.receiver_panel
+    receiver.checksum.set_checksum(Checksum(Algorithm.SUM8))
+    port = start_receiver(qtbot, receiver)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as peer:
+        peer.settimeout(WAIT_MS / 1000)
+        peer.sendto(b"hi", ("127.0.0.1", port))
+        qtbot.waitUntil(lambda: payloads(receiver.log, Direction.RECEIVED) == [b"hi"], timeout=WAIT_MS)
+        row = next(i for i, r in enumerate(receiver.log.model.rows) if isinstance(r.event, Data))
+        receiver.log.table.selectRow(row)
+        receiver.payload.text.setPlainText("123456789")
+        qtbot.mouseClick(receiver.reply_button, Qt.MouseButton.LeftButton)
+        assert peer.recvfrom(100)[0] == b"123456789\xdd"
 
 
 def test_a_bad_variable_is_shown_at_the_field_and_nothing_is_sent(qtbot: QtBot, window: MainWindow) -> None:
@@ -251,6 +307,7 @@ def shown_by_the_udp_forms(state: UdpTabState) -> UdpTabState | None:
             send_box=replace(
                 state.send_box, payload=payload, checksum=shown_checksum(state.send_box.checksum)
             ),
+            receiver_checksum=shown_checksum(state.receiver_checksum),
             traffic=replace(
                 traffic, rate=max(0.001, round(traffic.rate, 3)), duration_s=round(traffic.duration_s, 2)
             ),

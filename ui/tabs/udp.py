@@ -43,7 +43,7 @@ from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import EnginePanel, SideBySide
 from ui.common.rules import RulesEditor
-from ui.common.sendtools import ChecksumRow
+from ui.common.sendtools import ChecksumRow, with_verdicts
 from ui.common.widgets import (
     CountersBar,
     FieldMarks,
@@ -146,6 +146,7 @@ class UdpReceiverPanel(EnginePanel):
         self.state = named(QLabel("Stopped"), "udpReceiverState", "Receiver state")
         self.state.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.payload = PayloadEditor("udpReceiver")
+        self.checksum = ChecksumRow("udpReceiver")  # checked on each datagram; appended to replies
         self.reply_button = _button(
             "Reply to selected", "udpReceiverReply", "Reply to the sender of the selected datagram"
         )
@@ -197,6 +198,7 @@ class UdpReceiverPanel(EnginePanel):
             form,
             self.rules,
             self.payload,
+            self.checksum,
             hbox(None, self.reply_button),
             self.counters,
             self.stats,
@@ -276,6 +278,11 @@ class UdpReceiverPanel(EnginePanel):
         for button in (self.reply_button, self.join_button, self.leave_button):
             button.setEnabled(running)
 
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        # The checksum verdicts go in right after the datagrams they are about.
+        super()._on_events_arrived(with_verdicts(events, self.checksum.checksum(), "receiver"))
+
     def on_events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Listening):
@@ -334,7 +341,8 @@ class UdpReceiverPanel(EnginePanel):
             return
         data = self.payload.to_bytes()
         if data is not None:
-            self.runner.engine.reply(rows[-1].event.conn, data)
+            checksum = self.checksum.checksum()
+            self.runner.engine.reply(rows[-1].event.conn, checksum.appended(data) if checksum else data)
 
 
 class UdpSenderPanel(EnginePanel):
@@ -597,6 +605,11 @@ class UdpSenderPanel(EnginePanel):
             self.state.setText(self.state.text() if self.state.text().startswith("Not") else "Closed")
             self.achieved.clear()
 
+    @Slot(list)
+    def _on_events_arrived(self, events: list[Event]) -> None:
+        # Replies are checked against the checksum the sender appends, when "Check received" is ticked.
+        super()._on_events_arrived(with_verdicts(events, self.checksum.checksum(), "sender"))
+
     def on_events(self, events: list[Event]) -> None:
         for event in events:
             if isinstance(event, Listening):
@@ -710,6 +723,7 @@ class UdpTab(SideBySide):
             self.sender_panel.config(),
             self.sender_panel.send_box(),
             self.sender_panel.traffic(),
+            self.receiver_panel.checksum.checksum(),
         )
 
     def load_lab_state(self, state: UdpTabState) -> None:
@@ -717,3 +731,4 @@ class UdpTab(SideBySide):
         self.sender_panel.set_config(state.sender)
         self.sender_panel.set_send_box(state.send_box)
         self.sender_panel.set_traffic(state.traffic)
+        self.receiver_panel.checksum.set_checksum(state.receiver_checksum)
