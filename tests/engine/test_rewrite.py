@@ -81,6 +81,7 @@ def test_each_problem_names_its_field_with_words_and_a_hint() -> None:
         ("pattern", "Rewrite pattern 'zz'"),
         ("replacement", "Rewrite replacement '0q'"),
     ]
+    assert all(hint.startswith("use only 0-9 and a-f") for _, _, hint in hex_problems)
     assert problems_of(lambda: Rewrite(kind="sideways", toward="up")) == [  # type: ignore[arg-type]
         ("kind", "'sideways' is not a valid kind", "choose one of: text, hex, regex"),
         ("toward", "'up' is not a valid toward", "choose one of: both, to server, to client"),
