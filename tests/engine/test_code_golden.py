@@ -27,6 +27,7 @@ from netlab.http.form_config import AuthKind, Backend, BodyKind, HttpFormConfig,
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.code import Flavour, client_program, server_program
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
+from netlab.tcp.rewrite import RelayTarget, Rewrite, RewriteKind, Toward
 from netlab.udp.code import generator_program, receiver_program, sender_program
 from netlab.udp.config import ReceiverMode, TrafficConfig, UdpReceiverConfig, UdpSenderConfig
 
@@ -89,6 +90,35 @@ TCP: dict[str, Callable[[], str]] = {
     ),
     "tcp_server_rules_date_random": lambda: server_program(
         TcpServerConfig(mode=ServerMode.RULES, rules=(Rule(MatchKind.CONTAINS, "?", "{date} {random:2}"),))
+    ),
+    "tcp_server_relay_plain": lambda: server_program(
+        TcpServerConfig(
+            mode=ServerMode.RELAY, relay=RelayTarget(host="[::1]", port=8080, connect_timeout=2.5)
+        )
+    ),
+    "tcp_server_relay_tls_rewrites": lambda: server_program(
+        TcpServerConfig(
+            mode=ServerMode.RELAY,
+            tls=TlsServerSettings(self_signed=True),
+            relay=RelayTarget(
+                host="example.org",
+                port=443,
+                tls=True,
+                ca_file="ca.pem",
+                rewrites=(
+                    Rewrite(RewriteKind.TEXT, r"secret\r\n", "XXXX", Toward.SERVER),
+                    Rewrite(RewriteKind.HEX, "ff 00", "ee", Toward.CLIENT),
+                    Rewrite(RewriteKind.REGEX, r"(\d+)", r"<\1>", Toward.BOTH),
+                ),
+            ),
+        ),
+        SOCKETSERVER,
+    ),
+    "tcp_server_relay_insecure_text_only": lambda: server_program(
+        TcpServerConfig(
+            mode=ServerMode.RELAY,
+            relay=RelayTarget(tls=True, tls_verify=False, rewrites=(Rewrite(RewriteKind.TEXT, "a", "b"),)),
+        )
     ),
     "tcp_client_default": lambda: client_program(TcpClientConfig()),
     "tcp_client_ipv6_tls_insecure_socket_options": lambda: client_program(
