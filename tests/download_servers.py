@@ -28,6 +28,7 @@ class Served:
     url: str  # http(s)://127.0.0.1:PORT
     stopping: threading.Event = field(default_factory=threading.Event)
     slow_started: threading.Event = field(default_factory=threading.Event)
+    agents: list[str] = field(default_factory=list)  # each request's User-Agent: which library asked
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         path = self.path.split("?")[0]
+        self.server.served.agents.append(self.headers.get("User-Agent", ""))
         try:
             if path == "/big.bin":
                 self._head(200, len(BODY))

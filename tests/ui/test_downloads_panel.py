@@ -90,5 +90,6 @@ def test_the_forms_library_and_options_are_used(qtbot: QtBot, server: Served, tm
         with qtbot.waitSignal(widget.finished, timeout=WAIT_MS) as done:
             widget.start(f"{server.url}/big.bin")
         assert len(used) == 1 and done.args[1] == str(tmp_path / "big.bin")
+        assert server.agents[-1].startswith("Python-urllib/")  # the form's library, not the default
     finally:
         assert widget.shutdown()
