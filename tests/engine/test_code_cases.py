@@ -25,6 +25,7 @@ from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp import code as tcp_code
 from netlab.tcp.code import Flavour, client_program, server_program
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig
+from netlab.tcp.rewrite import RelayTarget
 from netlab.udp import code as udp_code
 from netlab.udp.code import generator_program, receiver_program, sender_program
 from netlab.udp.config import TrafficConfig, UdpReceiverConfig, UdpSenderConfig
@@ -251,3 +252,9 @@ def test_the_client_program_sends_the_bytes_netlab_sends(box: SendBox) -> None:
 )
 def test_the_send_box_is_written_as_netlab_reads_it(box: SendBox, line: str) -> None:
     assert line in client_program(TcpClientConfig(), box).splitlines()
+
+
+def test_the_relay_program_writes_its_server_as_typed() -> None:
+    for typed, written in (("XRAY.ORGX", "'XRAY.ORGX'"), ("[::1]", "'::1'")):
+        config = TcpServerConfig(mode=ServerMode.RELAY, relay=RelayTarget(host=typed, port=80))
+        assert f"TARGET_HOST = {written}  # the real server" in server_program(config)
