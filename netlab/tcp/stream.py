@@ -154,11 +154,17 @@ class Stream(Registered):
             self._set_interest(self._handshake_wants)
         else:
             wanted = 0
-            if not self.eof_received and self.queued < HIGH_WATER and not self._feeds_full():
+            if not self.eof_received and not self._output_full() and not self._feeds_full():
                 wanted |= READ
             if self.queued:
                 wanted |= WRITE
             self._set_interest(wanted)
+
+    def _output_full(self) -> bool:
+        """A server answers the bytes it reads on the same stream: stop reading while its answers pile up.
+        A relayed stream's reads go to its partner instead (_feeds_full); waiting on its own output too
+        would deadlock against a server that echoes: neither side would read until the other did."""
+        return not self.relayed and self.queued >= HIGH_WATER
 
     def _feeds_full(self) -> bool:
         """A relayed stream reads only into a partner with room (none yet: its target is looked up)."""
@@ -414,7 +420,7 @@ class Stream(Registered):
                     )
                 )
             engine.stream_data(self, data)
-            if self.state is not State.OPEN or self.queued >= HIGH_WATER or self._feeds_full():
+            if self.state is not State.OPEN or self._output_full() or self._feeds_full():
                 break
         if isinstance(self.sock, ssl.SSLSocket) and self.state is State.OPEN and self.sock.pending():
             engine.loop.call_soon(self._read)  # TLS bytes already decrypted: the selector won't say so

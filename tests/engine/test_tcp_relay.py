@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import ssl
@@ -356,3 +357,16 @@ def test_a_relay_round_trips_through_a_lab_file_as_plain_words() -> None:
     broken = text.replace('"toward": "to client"', '"toward": "sideways"')
     with pytest.raises(Exception, match=r"tcp\.server\.relay\.rewrites\[0\]\.toward"):
         loads(broken)
+
+
+def test_a_flood_to_a_server_that_echoes_never_deadlocks(recorder: Recorder) -> None:
+    """Both ways full at once: the relay must keep reading the server while its bytes for it wait,
+    or neither would read until the other did."""
+    blob = os.urandom(8 * HIGH_WATER)
+    with peer() as target, relay(RelayTarget(port=target.port), recorder) as port, connect(port) as client:
+        sender = threading.Thread(target=lambda: (client.sendall(blob), client.shutdown(socket.SHUT_WR)))
+        sender.start()
+        client.settimeout(WAIT * 6)  # a bound for a busy machine; a deadlock never ends
+        assert recv_exactly(client, len(blob)) == blob
+        sender.join(WAIT)
+    assert target.received == blob
