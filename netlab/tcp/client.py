@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from netlab.core.codec import CodecError
 from netlab.core.config import Family
 from netlab.core.conversations import new_number
-from netlab.core.engine import Timer
+from netlab.core.engine import Loop, Timer
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Closed, Error, Info, PeriodicEnded, SocketCall
 from netlab.core.tls import client_context
@@ -35,6 +35,30 @@ def resolve(host: str, port: int, family: int) -> list[Address]:
     """getaddrinfo() for a TCP connection: every address of host, in the order the system prefers."""
     found = socket.getaddrinfo(host, port, family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     return [(info[0], (str(info[4][0]), int(info[4][1]))) for info in found]
+
+
+def look_up(
+    loop: Loop,
+    host: str,
+    port: int,
+    family: int,
+    deliver: Callable[[list[Address] | BaseException], None],
+    *,
+    name: str,
+    resolver: Resolver = resolve,
+) -> None:
+    """resolve() on a thread of its own, so a slow DNS server holds up no loop; the addresses (or the
+    failure) reach `deliver` on the loop's thread."""
+
+    def run() -> None:
+        try:
+            outcome: list[Address] | BaseException = resolver(host, port, family)
+        except Exception as exc:  # handed to the loop thread, which says it in plain words
+            outcome = exc
+        loop.call_soon_threadsafe(deliver, outcome)
+
+    # A daemon thread: a lookup that never returns must not keep the program from exiting.
+    threading.Thread(target=run, name=name, daemon=True).start()
 
 
 Render = Callable[[], bytes]  # one periodic send's bytes, made afresh each time ({counter} runs on)
@@ -140,17 +164,15 @@ class TcpClients(StreamEngine):
             "DNS lookup on a helper thread: nothing else waits for it",
         )
 
-        resolver = self._resolver or resolve
-
-        def look_up() -> None:
-            try:
-                outcome: list[Address] | BaseException = resolver(host, config.port, family)
-            except Exception as exc:  # handed to the loop thread, which says it in plain words
-                outcome = exc
-            self.loop.call_soon_threadsafe(self._resolved, conn, config, tls, outcome, deadline)
-
-        # A daemon thread: a lookup that never returns must not keep the program from exiting.
-        threading.Thread(target=look_up, name=f"netlab-resolve-{conn}", daemon=True).start()
+        look_up(
+            self.loop,
+            host,
+            config.port,
+            family,
+            lambda outcome: self._resolved(conn, config, tls, outcome, deadline),
+            name=f"netlab-resolve-{conn}",
+            resolver=self._resolver or resolve,
+        )
 
     def _resolved(
         self,

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import socket
 import ssl
-import threading
+from functools import partial
 from typing import TYPE_CHECKING
 
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Info, SocketCall
 from netlab.core.tls import client_context
-from netlab.tcp.client import Address, resolve
+from netlab.tcp.client import Address, look_up
 from netlab.tcp.rewrite import RelayTarget, rewrite
 from netlab.tcp.stream import State, Stream
 
@@ -76,15 +76,8 @@ class Relay:
                 )
             )
 
-        def look_up() -> None:
-            try:
-                outcome: list[Address] | BaseException = resolve(host, port, socket.AF_UNSPEC)
-            except Exception as exc:  # handed to the loop thread, which says it in plain words
-                outcome = exc
-            server.loop.call_soon_threadsafe(self._resolved, client, outcome)
-
-        # A daemon thread: a lookup that never returns must not keep the program from exiting.
-        threading.Thread(target=look_up, name=f"netlab-relay-{client.conn}", daemon=True).start()
+        name = f"netlab-relay-{client.conn}"
+        look_up(server.loop, host, port, socket.AF_UNSPEC, partial(self._resolved, client), name=name)
 
     def _resolved(self, client: Stream, outcome: list[Address] | BaseException) -> None:
         if client.state is State.CLOSED:
