@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tcp_flood import BLOCK, StallMeter, run_client  # noqa: E402 - the same client and stall meter
+from tcp_flood import BLOCK, bench_app, flood_while_measuring, run_client  # noqa: E402 - the same client and stall meter
 
 
 def echo_process() -> subprocess.Popen[str]:
@@ -105,12 +105,9 @@ def measure_relay(command: list[str], port: int | None, total: int) -> dict[str,
 
 
 def measure_netlab(target: int, total: int) -> dict[str, float]:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    from ui.app import create_app
     from ui.main_window import MainWindow
 
-    app = create_app([])
+    app = bench_app()
     window = MainWindow()
     window.show()
     server = window.tcp.server
@@ -124,23 +121,11 @@ def measure_netlab(target: int, total: int) -> dict[str, float]:
         time.sleep(0.01)
     port = int(server.state.text().rsplit(":", 1)[1])
 
-    meter = StallMeter()
-    result: dict[str, dict[str, float]] = {}
-    loop = QEventLoop()
-    worker = threading.Thread(target=lambda: result.update(client=run_client(port, total)))
-    watcher = QTimer()
-    watcher.setInterval(50)
-    watcher.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
-    meter.start()
-    worker.start()
-    watcher.start()
-    loop.exec()
-    stall = meter.stop()
-    watcher.stop()
+    client, stall = flood_while_measuring(port, total)
     window.shutdown()
     window.close()
     return {
-        **result["client"],
+        **client,
         "max_stall_ms": stall["max"],
         "p99_stall_ms": stall["p99"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -163,7 +148,7 @@ def main() -> None:
         target = int(echo.stdout.readline())
         netlab = measure_netlab(target, total)
         python = measure_relay([sys.executable, __file__, "--python-relay", str(target)], None, total)
-        socat = socat_path(install=not args.no_socat)
+        socat = None if args.no_socat else socat_path(install=True)
         socat_result = None
         if socat is not None:
             port = free_port()

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -155,13 +156,49 @@ def measure_baseline(total: int) -> dict[str, float]:
         process.wait()
 
 
-def measure_netlab(total: int) -> dict[str, float]:
+def flood_while_measuring(port: int, total: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Flood `port` from a client process while the GUI thread runs its event loop with the stall
+    meter on; the client's result and the stalls."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    meter = StallMeter()
+    result: dict[str, dict[str, float]] = {}
+    loop = QEventLoop()
+    worker = threading.Thread(target=lambda: result.update(client=run_client(port, total)))
+    watcher = QTimer()
+    watcher.setInterval(50)
+    watcher.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
+    meter.start()
+    worker.start()
+    watcher.start()
+    loop.exec()
+    stall = meter.stop()
+    watcher.stop()
+    return result["client"], stall
+
+
+def bench_app() -> Any:
+    """NetLab's app with settings of its own in a fresh folder: a workspace saved by an earlier run
+    (a relay left in the server's mode, say) must not change what this run measures."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
     from ui.app import create_app
-    from ui.main_window import MainWindow
 
     app = create_app([])
+    app.setOrganizationName("NetLabBench")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp(prefix="netlab-bench-")
+    )
+    return app
+
+
+def measure_netlab(total: int) -> dict[str, float]:
+    from ui.main_window import MainWindow
+
+    app = bench_app()
     window = MainWindow()
     window.show()
     server = window.tcp.server
@@ -172,31 +209,14 @@ def measure_netlab(total: int) -> dict[str, float]:
         app.processEvents()
         time.sleep(0.01)
     port = int(server.state.text().rsplit(":", 1)[1])
-
-    meter = StallMeter()
-    result: dict[str, dict[str, float]] = {}
-    loop = QEventLoop()
-
-    def flood() -> None:
-        result["client"] = run_client(port, total)
-
-    worker = threading.Thread(target=flood)
-    watcher = QTimer()
-    watcher.setInterval(50)
-    watcher.timeout.connect(lambda: None if worker.is_alive() else loop.quit())
-    meter.start()
-    worker.start()
-    watcher.start()
-    loop.exec()
-    stall = meter.stop()
-    watcher.stop()
+    client, stall = flood_while_measuring(port, total)
     rows = len(server.log.store)
     dropped = server.log.store.dropped + server.log.bridge_dropped
     window.shutdown()
     window.close()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
-        **result["client"],
+        **client,
         "max_stall_ms": stall["max"],
         "p99_stall_ms": stall["p99"],
         "peak_rss_mb": peak_rss_mb,

@@ -220,9 +220,9 @@ def main() -> None:
         bare_receiver_process()
         return
 
-    from ui.app import create_app
+    from tcp_flood import bench_app  # the script's folder is on sys.path
 
-    app = create_app([])
+    app = bench_app()
     netlab = measure_netlab(app, args.seconds)
     baseline = measure_bare(args.seconds)
     floor = measure_floor(app, args.seconds)
