@@ -7,6 +7,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
+    QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -114,7 +115,9 @@ class RewritesEditor(QGroupBox):
         self.setObjectName(f"{prefix}RewritesBox")
         self.table = named(QTableWidget(0, 4), f"{prefix}Rewrites", "Rewrite rules")
         self.table.setHorizontalHeaderLabels(["Kind", "Match", "Replace with", "Way"])
-        self.table.horizontalHeader().setStretchLastSection(False)
+        header = self.table.horizontalHeader()
+        for column in (1, 2):  # the match and its replacement take the room; kind and way fit their words
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip(
             r"text: \r\n and \xNN work; hex: bytes such as 0d 0a; regex: over the bytes,"
             r" \1 puts a group back. A match split across two reads is not seen"
