@@ -232,10 +232,25 @@ def _visible(text: str) -> str:
     return text.translate(_CONTROL_TABLE)
 
 
+# A payload is binary when more than one byte in BINARY_SHARE can't be decoded, and at least
+# BINARY_MIN bytes can't: a short message with a stray byte still reads as text.
+BINARY_SHARE = 8
+BINARY_MIN = 4
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
 def preview(data: bytes, encoding: str = "utf-8", limit: int = 120) -> str:
-    """One line of text for a table cell: control characters shown as escapes, cut at `limit`."""
+    """One line of text for a table cell: control characters shown as escapes, cut at `limit`.
+
+    Binary data shows every byte outside ASCII as \\xNN. Random bytes decoded as UTF-8 come out as
+    a scatter of scripts (Arabic, Hebrew, NKo ...) that says nothing about the bytes, and shaping
+    it, with a font looked up for each new script, made a repaint of the log take 10-30 ms during
+    a flood of binary data (issue 8). Text with a stray undecodable byte still reads as text.
+    """
     head = data[: limit * 4]
-    text = decode_lossless(head, encoding)
+    undecodable = len(_UNDECODABLE.findall(head.decode(encoding, errors="surrogateescape")))
+    binary = undecodable >= BINARY_MIN and undecodable * BINARY_SHARE > len(head)
+    text = head.decode("ascii", errors="backslashreplace") if binary else decode_lossless(head, encoding)
     text = text.translate(_CONTROL_TABLE)
     if len(text) > limit or len(head) < len(data):
         return text[:limit] + "…"

@@ -142,3 +142,17 @@ def test_hexdump_limits_and_the_ascii_column() -> None:
     full, short = hexdump(data).splitlines()
     assert short.startswith("00000010  51 52 53 54 ") and short.endswith(" QRST")
     assert short.index("QRST") == full.index("ABCDEFGH")  # the ASCII column stays in its place
+
+
+def test_binary_previews_as_escaped_bytes_and_text_with_a_stray_byte_as_text() -> None:
+    # Random bytes as UTF-8 would be a scatter of scripts (slow to shape, and says nothing): escapes.
+    binary = bytes([0xD7, 0xA7, 0x41, 0xFF, 0xD9, 0x9F, 0x42, 0x80, 0xFE, 0xC0])  # ק A \xff ٟ B ...
+    assert preview(binary) == "\\xd7\\xa7A\\xff\\xd9\\x9fB\\x80\\xfe\\xc0"
+    assert preview("naïve café".encode() + b"\xff") == "naïve café\\xff"
+    # The line between them: more than one undecodable byte in 8, and at least 4 of them.
+    assert preview("é".encode() + b"\xff" * 4 + b"a" * 26) == "é" + "\\xff" * 4 + "a" * 26
+    assert preview("é".encode() + b"\xff" * 4 + b"a" * 25) == "\\xc3\\xa9" + "\\xff" * 4 + "a" * 25
+    assert preview("é".encode() + b"\xff" * 3) == "é" + "\\xff" * 3
+    assert preview("é".encode() + b"\xff" * 4) == "\\xc3\\xa9" + "\\xff" * 4
+    assert preview("你好".encode("gbk"), "gbk") == "你好"  # valid text in the chosen encoding
+    assert preview(bytes(range(0xA0, 0x100)), "latin-1") == bytes(range(0xA0, 0x100)).decode("latin-1")

@@ -1,15 +1,20 @@
-"""Painting the log: each visible cell crosses into Python once, with text made once per row."""
+"""Painting the log: each visible cell crosses into Python once, with text made once per row, and
+engine threads stand aside while the GUI paints (the GUI's turn)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from pytestqt.qtbot import QtBot
 
+import ui.common.bridge as bridge
 import ui.common.logpane as logpane
 from netlab.core.codec import preview
+from netlab.core.engine import Engine
 from netlab.core.events import Data, Direction
+from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogModel, LogPane
 
 calls = {"data": 0, "multiData": 0, "summary": 0, "rowCount": 0}
@@ -90,3 +95,53 @@ def test_a_filter_over_many_rows_goes_in_chunks_and_misses_nothing(qtbot: QtBot)
     shown = [r.event.data for r in pane.model.rows]  # type: ignore[attr-defined]
     assert shown == [b"needle %d" % i for i in range(0, total, 100)] + [b"needle late"]
     assert "shown" in pane.status.text() and f"{len(shown):,} shown" in pane.status.text()
+
+
+def _turn_is_held() -> bool:
+    return bridge._GUI_TURN._is_owned()  # type: ignore[attr-defined]
+
+
+def test_the_log_paints_and_takes_batches_in_the_gui_turn(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each painted cell enters Python; in the GUI's turn no engine thread takes the GIL between them."""
+    pane = LogPane("turn")
+    qtbot.addWidget(pane)
+    pane.resize(900, 400)
+    pane.show()
+    qtbot.waitExposed(pane)
+    held: list[bool] = []
+    real_multi_data = LogModel.multiData
+
+    def recording(self: LogModel, *args: Any) -> None:
+        held.append(_turn_is_held())
+        real_multi_data(self, *args)
+
+    monkeypatch.setattr(LogModel, "multiData", recording)
+    runner = EngineRunner(lambda sink: Engine(sink))
+    runner.events_arrived.connect(lambda _events: held.append(_turn_is_held()))
+    runner._sink(Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=b"row"))
+    runner._deliver()
+    pane.add_events([Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=b"row")] * 20)
+    pane.table.viewport().grab()
+    assert len(held) > 20 and all(held)
+    assert not _turn_is_held()
+
+
+def test_an_engine_waits_for_the_gui_turn_to_end_and_no_longer(qtbot: QtBot) -> None:
+    runner = EngineRunner(lambda sink: Engine(sink))
+    event = Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=b"x")
+    engine_thread = threading.Thread(target=runner._sink, args=(event,))
+    with bridge.gui_turn():
+        engine_thread.start()
+        engine_thread.join(bridge.TURN_WAIT_S / 2)
+        assert not runner._pending  # the engine's event waits while the GUI has its turn
+    engine_thread.join(5)
+    assert list(runner._pending) == [event]
+    # A turn that never ends (a modal dialog opened in a slot, say) holds an engine up no longer
+    # than TURN_WAIT_S: the other thread still gets its event through.
+    late = threading.Thread(target=runner._sink, args=(event,))
+    with bridge.gui_turn():
+        late.start()
+        late.join(5)
+        assert not late.is_alive() and len(runner._pending) == 2

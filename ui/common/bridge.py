@@ -6,7 +6,8 @@ import gc
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
@@ -21,11 +22,16 @@ MAX_PENDING_EVENTS = 200_000
 MAX_BATCH_EVENTS = 5_000  # per hand-over: one batch's rows are added and painted in a few ms
 MAX_PENDING_BYTES = 64 * 1024 * 1024
 
+TURN_WAIT_S = 0.05  # the longest an engine thread waits for the GUI's turn to end
+
 GC_INTERVAL_MS = 500
 FULL_GC_SPACING = 50  # a full collection waits 50 times as long as the last one took
 
 # Runners whose thread has not finished yet: tests check that none is left behind.
 RUNNING: set[EngineRunner[Engine]] = set()
+
+# Held by the GUI thread while it paints a log or takes a batch: see gui_turn().
+_GUI_TURN = threading.RLock()
 
 _gc_timer: QTimer | None = None
 _next_full_gc = 0.0  # time.monotonic() before which full collections wait
@@ -70,6 +76,28 @@ def _collect_due_generations() -> None:
     gc.collect(generation)
     if generation == 2:
         _next_full_gc = now + FULL_GC_SPACING * (time.monotonic() - started)
+
+
+@contextmanager
+def gui_turn() -> Iterator[None]:
+    """The GUI thread's turn: engine threads wait at their next event until it ends.
+
+    Why: PySide releases the GIL around every call into Qt, so a repaint of the log enters Python
+    once per cell (70 times for a screenful), and each entry must take the GIL back. During a flood
+    an engine thread gives the GIL up for every socket call and takes it straight back, before the
+    waiting GUI thread has woken: CPython's GIL is not fair, so each entry could wait up to the
+    5 ms switch interval. Measured: a 30 ms repaint with 1.5 ms of it in Python (issue 8). With
+    the turn held, the engines stand aside for the few ms the repaint takes. Re-entrant, and an
+    engine never waits longer than TURN_WAIT_S, so a modal dialog can't freeze the traffic.
+    """
+    with _GUI_TURN:
+        yield
+
+
+def _wait_for_the_gui_turn() -> None:
+    """Called on an engine's thread for each event: returns at once unless the GUI has its turn."""
+    if _GUI_TURN.acquire(timeout=TURN_WAIT_S):
+        _GUI_TURN.release()
 
 
 class _EngineThread(QThread):
@@ -118,6 +146,7 @@ class EngineRunner(QObject, Generic[E]):
 
     def _sink(self, event: Event) -> None:
         """Called on the engine's thread."""
+        _wait_for_the_gui_turn()
         for tap in self._taps:
             tap(event)
         size = len(event.data) if isinstance(event, Data) else 0
@@ -161,7 +190,8 @@ class EngineRunner(QObject, Generic[E]):
             self._pending_bytes -= sum(len(e.data) for e in batch if isinstance(e, Data))
             more = bool(pending)
         if batch:
-            self.events_arrived.emit(batch)
+            with gui_turn():  # adding rows calls into Qt and back into Python many times
+                self.events_arrived.emit(batch)
         if more and self._timer.isActive():
             QTimer.singleShot(0, self, self._deliver)
 

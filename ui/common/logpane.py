@@ -18,7 +18,7 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QGuiApplication
+from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QGuiApplication, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -66,7 +66,7 @@ from netlab.core.present import (
     format_time,
     summary,
 )
-from ui.common.bridge import EngineRunner
+from ui.common.bridge import EngineRunner, gui_turn
 from ui.common.widgets import OneLineLabel, named
 
 # Wireshark's Follow Stream colours: sent red, received blue; system rows grey.
@@ -301,6 +301,15 @@ class LogModel(QAbstractTableModel):
         self.endResetModel()
 
 
+class LogTable(QTableView):
+    """The log's table: paints while holding the GUI's turn, so the engine threads don't make each
+    painted cell wait for the GIL (see bridge.gui_turn)."""
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        with gui_turn():
+            super().paintEvent(event)
+
+
 class LogPane(QWidget):
     """Every tab's traffic log: filter, pause, auto-scroll, clear, copy, save, stream to file, follow stream.
 
@@ -386,7 +395,7 @@ class LogPane(QWidget):
         # window each time the counts grew a digit: during a flood that was most of the GUI's time.
         self.status = named(OneLineLabel(), f"{prefix}LogStatus", "Log status")
 
-        self.table = named(QTableView(), f"{prefix}LogTable", "Traffic log")
+        self.table = named(LogTable(), f"{prefix}LogTable", "Traffic log")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
