@@ -9,13 +9,15 @@ import os
 import sys
 import tracemalloc
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from netlab.core.events import Data, Direction, Info, SocketCall
 from netlab.core.logstore import (
     ROW_COST,
     LogFilter,
     LogStore,
     Ring,
-    conversation,
     write_csv,
     write_jsonl,
     write_text,
@@ -87,7 +89,42 @@ def test_filters_by_text_peer_and_direction() -> None:
 def test_conversation_is_one_connections_payloads() -> None:
     store = LogStore()
     store.extend([data(b"a", conn=1), data(b"b", conn=2), data(b"c", Direction.SENT, conn=1)])
-    assert [e.data for e in conversation(store.rows, "server #1")] == [b"a", b"c"]
+    found = store.conversation("server #1")
+    assert [e.data for e in found.messages] == [b"a", b"c"]
+    assert (found.sent, found.received) == (1, 1)
+    assert not len(store.conversation("server #9").messages)
+    store.clear()
+    assert not len(store.conversation("server #1").messages)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.binary(max_size=40)), max_size=80),
+    st.integers(1, 30),
+    st.integers(1, 6),
+)
+def test_the_conversation_index_matches_a_pass_over_the_rows(
+    rows: list[tuple[int, int, bytes]], max_rows: int, batch: int
+) -> None:
+    """Whatever is dropped (by rows or bytes), each conversation's index is exactly its payloads
+    still in the store, in order, with their totals; conn 0 is no conversation."""
+    store = LogStore(max_rows=max_rows, max_bytes=ROW_COST * max_rows + 200)
+    events = [
+        Info(text="x") if conn == 0 and way == 2 else data(payload, list(Direction)[way], conn=conn)
+        for conn, way, payload in rows
+    ]
+    for start in range(0, len(events), batch):
+        store.extend(events[start : start + batch])
+        for conn in range(4):
+            key = f"server #{conn}"
+            expected = [r.event for r in store.rows if isinstance(r.event, Data) and r.event.conn == conn]
+            found = store.conversation(key)
+            assert found.messages.to_list() == (expected if conn else [])
+            sent = sum(len(e.data) for e in expected if e.direction is Direction.SENT)
+            received = sum(len(e.data) for e in expected if e.direction is Direction.RECEIVED)
+            assert (found.sent, found.received) == ((sent, received) if conn else (0, 0))
+    assert set(store._conversations) <= {f"server #{conn}" for conn in range(1, 4)}
+    assert all(len(c.messages) for c in store._conversations.values())  # none left empty
 
 
 def test_exports_text_csv_and_jsonl() -> None:

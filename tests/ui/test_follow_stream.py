@@ -1,12 +1,20 @@
 """Follow stream as in Wireshark: joined segments, ASCII / hex dump / raw, the pane's encoding, Find,
-Close, and live updates while the conversation goes on."""
+Close, live updates while the conversation goes on, long conversations taken in over several turns,
+and payloads the store drops leaving the view."""
 
 from __future__ import annotations
 
+from itertools import groupby, pairwise
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+import ui.common.logpane as logpane
 from netlab.core.events import Data, Direction, Event
+from netlab.core.logstore import LogStore
 from ui.common.logpane import FollowStreamDialog, LogPane
 
 
@@ -62,3 +70,81 @@ def test_segments_views_encoding_find_close_and_live(qtbot: QtBot) -> None:
     close = dialog.findChild(QDialogButtonBox, "followButtons").button(QDialogButtonBox.StandardButton.Close)
     close.click()
     assert not dialog.isVisible()
+
+
+def test_a_long_conversation_comes_in_over_several_turns_and_all_of_it_shows(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(logpane, "FOLLOW_CHUNK", 10)
+    pane = LogPane("follow")
+    qtbot.addWidget(pane)
+    pane.show()
+    payloads = [(Direction.SENT if i % 3 == 0 else Direction.RECEIVED, b"m%d;" % i) for i in range(35)]
+    pane.add_events([data(direction, payload) for direction, payload in payloads])
+    dialog = open_follow(qtbot, pane)
+    assert not dialog.complete  # the first turn took ten payloads, the rest follow
+    assert sum(len(s.parts) for s in dialog.model.segments) == 10
+    qtbot.waitUntil(lambda: dialog.complete, timeout=3000)
+    expected = [b"".join(p for _, p in group) for _, group in groupby(payloads, key=lambda dp: dp[0])]
+    assert [s.data for s in dialog.model.segments] == expected
+    assert dialog.summary.text().startswith(f"sent {sum(len(p) for d, p in payloads if d is Direction.SENT)}")
+
+
+def test_what_the_store_drops_leaves_the_view_and_offsets_keep_counting(qtbot: QtBot) -> None:
+    pane = LogPane("follow", store=LogStore(max_rows=4))
+    qtbot.addWidget(pane)
+    pane.show()
+    big = bytes(range(256)) * 10  # 2,560 bytes: two pieces
+    pane.add_events([data(Direction.SENT, b"hello"), data(Direction.RECEIVED, big)])
+    dialog = open_follow(qtbot, pane)
+    assert [len(s.data) for s in dialog.model.segments] == [5, 2560]
+    assert len(dialog.model.pieces) == 3
+    pane.add_events([data(Direction.RECEIVED, b"x" * 100) for _ in range(3)])  # "hello" leaves
+    dialog.render()
+    assert [s.data for s in dialog.model.segments] == [big + b"x" * 300]
+    pane.add_events([data(Direction.SENT, b"bye")])  # the first 2,560 bytes of the segment leave
+    dialog.render()
+    assert [s.data for s in dialog.model.segments] == [b"x" * 300, b"bye"]
+    dialog.view_as.setCurrentText("Hex dump")
+    # The kept bytes of the long segment start at offset 2,560 of it (0xa00), as before the drop.
+    assert dialog.model.text(0).startswith("00000a00  78 78")
+    assert dialog.found.text() == "" and dialog.model.number(0) == 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.lists(st.tuples(st.booleans(), st.integers(0, 3000)), min_size=1, max_size=6),
+            st.integers(1, 5),
+        ),
+        max_size=12,
+    )
+)
+def test_the_pieces_always_cover_exactly_the_kept_payloads(steps: list[list[tuple[bool, int]] | int]) -> None:
+    """Payloads added at the end and dropped from the front in any order: the segments are the runs
+    of the kept payloads, and the pieces tile each one in PIECE_BYTES steps."""
+    model = logpane.SegmentModel()
+    kept: list[Data] = []
+    made = 0
+    for step in steps:
+        if isinstance(step, int):
+            count = min(step, len(kept))
+            model.drop_oldest(count)
+            del kept[:count]
+            continue
+        batch = []
+        for sent, size in step:
+            made += 1
+            batch.append(data(Direction.SENT if sent else Direction.RECEIVED, bytes([made % 256]) * size))
+        model.add(batch)  # type: ignore[arg-type]
+        kept.extend(batch)  # type: ignore[arg-type]
+    runs = [b"".join(m.data for m in group) for _, group in groupby(kept, key=lambda m: m.direction)]
+    assert [s.data for s in model.segments] == runs
+    for segment in model.segments:
+        pieces = [p for p in model.pieces if p.segment is segment]
+        assert b"".join(p.data() for p in pieces) == segment.data
+        assert pieces[0].start == segment.start and pieces[-1].end == segment.end
+        assert all(a.end == b.start for a, b in pairwise(pieces))
+        assert all(p.end - 1 < (p.start // logpane.PIECE_BYTES + 1) * logpane.PIECE_BYTES for p in pieces)
+    assert len({id(p.segment) for p in model.pieces}) == len(model.segments)

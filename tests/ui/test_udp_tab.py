@@ -345,9 +345,7 @@ def test_each_peer_is_one_conversation_in_the_filter_and_follow_stream(
     qtbot.waitUntil(
         lambda: payloads(pane, Direction.RECEIVED) == [b"from one", b"one again"], timeout=WAIT_MS
     )
-    from netlab.core.logstore import conversation
-
-    assert [e.data for e in conversation(pane.store.rows, f"udp {first}")] == [
+    assert [e.data for e in pane.store.conversation(f"udp {first}").messages] == [
         b"from one",
         b"from one",
         b"one again",

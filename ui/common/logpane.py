@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -47,12 +46,12 @@ from netlab.core.conversations import key_of, name_of
 from netlab.core.events import Data, Direction, Error, Event, HttpExchange, Opened, direction_of
 from netlab.core.logstore import (
     COLUMNS,
+    Conversation,
     LogFilter,
     LogStore,
     Ring,
     Row,
     StreamWriter,
-    conversation,
     write_csv,
     write_jsonl,
     write_text,
@@ -717,26 +716,64 @@ def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
     return f'<pre style="color:{colour};white-space:pre-wrap;margin:0">{body}</pre>'
 
 
-@dataclass(slots=True)
 class Segment:
-    """A run of one direction's payloads, joined as one piece, as Wireshark's Follow TCP Stream shows."""
+    """A run of one direction's payloads, shown joined, as Wireshark's Follow TCP Stream shows them.
 
-    direction: Direction
-    data: bytes
+    Its parts are the store's own bytes objects, joined only when shown. Offsets count from the
+    segment's first byte, also after its oldest parts have left the store (`start` says how many).
+    """
+
+    __slots__ = ("_joined", "direction", "end", "number", "parts", "start")
+
+    def __init__(self, direction: Direction, number: int) -> None:
+        self.direction = direction
+        self.number = number  # its place in the conversation, counted since the dialog opened
+        self.parts: list[bytes] = []  # a list, not a deque: a deque is 600 bytes even when it holds one
+        self.start = 0  # bytes of it that have left the store
+        self.end = 0  # bytes of it so far
+        self._joined: bytes | None = None
+
+    def add(self, data: bytes) -> None:
+        self.parts.append(data)
+        self.end += len(data)
+        self._joined = None
+
+    def drop_oldest(self, count: int) -> int:
+        """Its oldest `count` parts have left the store; how many it had of them."""
+        gone = self.parts[:count]
+        del self.parts[:count]
+        self.start += sum(map(len, gone))
+        self._joined = None
+        return len(gone)
+
+    @property
+    def gone(self) -> bool:
+        """Every part has left the store."""
+        return not self.parts
+
+    @property
+    def data(self) -> bytes:
+        """The bytes still kept, joined."""
+        if self._joined is None:
+            self._joined = self.parts[0] if len(self.parts) == 1 else b"".join(self.parts)
+        return self._joined
 
 
-def segments(messages: list[Data]) -> list[Segment]:
-    """Consecutive payloads of one direction joined: the conversation as the two sides wrote it."""
-    runs: list[tuple[Direction, list[bytes]]] = []
-    for message in messages:
-        if runs and runs[-1][0] is message.direction:
-            runs[-1][1].append(message.data)
-        else:
-            runs.append((message.direction, [message.data]))
-    return [Segment(direction, b"".join(pieces)) for direction, pieces in runs]
+class Piece:
+    """Bytes start..end of a segment: one row of the Follow stream view."""
+
+    __slots__ = ("end", "segment", "start")
+
+    def __init__(self, segment: Segment, start: int, end: int) -> None:
+        self.segment, self.start, self.end = segment, start, end
+
+    def data(self) -> bytes:
+        kept = self.segment.start
+        return self.segment.data[self.start - kept : self.end - kept]
 
 
 PIECE_BYTES = 2048  # a long segment shows as pieces this long (a multiple of 16, for the hex dump)
+FOLLOW_CHUNK = 20_000  # payloads Follow stream takes in per turn of the event loop: a few tens of ms
 
 FOLLOW_VIEWS = {
     "ASCII": lambda data, encoding: decode_lossless(data, encoding),
@@ -746,15 +783,17 @@ FOLLOW_VIEWS = {
 
 
 class SegmentModel(QAbstractListModel):
-    """A conversation's segments, cut into pieces of at most PIECE_BYTES, each rendered only when
-    the view shows it: a 100,000-row conversation opens at once, however long it is."""
+    """A conversation's segments, cut into pieces of at most PIECE_BYTES, each rendered only when the
+    view shows it. Payloads are added at the end and dropped from the front as the store drops
+    them, each in O(1): a live conversation of 100,000 payloads never costs a pass over all of it."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.segments: list[Segment] = []
-        self.pieces: list[tuple[int, int, int]] = []  # (segment, start, end)
+        self.segments: Ring[Segment] = Ring()
+        self.pieces: Ring[Piece] = Ring()
         self.view = "ASCII"
         self.encoding = "utf-8"
+        self._numbered = 0
         self._brushes = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
         self._mono = mono_font()
 
@@ -762,13 +801,13 @@ class SegmentModel(QAbstractListModel):
         return 0 if parent.isValid() else len(self.pieces)
 
     def text(self, row: int) -> str:
-        number, start, end = self.pieces[row]
-        piece = self.segments[number].data[start:end]
-        if self.view == "Hex dump" and start:  # offsets count from the segment's first byte
+        piece = self.pieces[row]
+        data = piece.data()
+        if self.view == "Hex dump" and piece.start:  # offsets count from the segment's first byte
             return "\n".join(
-                f"{int(line[:8], 16) + start:08x}{line[8:]}" for line in hexdump(piece).split("\n")
+                f"{int(line[:8], 16) + piece.start:08x}{line[8:]}" for line in hexdump(data).split("\n")
             )
-        return str(FOLLOW_VIEWS[self.view](piece, self.encoding)).rstrip("\n")
+        return str(FOLLOW_VIEWS[self.view](data, self.encoding)).rstrip("\n")
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
         if not index.isValid():
@@ -776,32 +815,78 @@ class SegmentModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self.text(index.row())
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._brushes[self.segments[self.pieces[index.row()][0]].direction]
+            return self._brushes[self.pieces[index.row()].segment.direction]
         if role == Qt.ItemDataRole.FontRole:
             return self._mono
         return None
 
-    def show(self, found: list[Segment], view: str, encoding: str) -> None:
-        """New segments or a new way to show them; a conversation that only grew just grows."""
-        pieces = [
-            (number, start, min(start + PIECE_BYTES, len(segment.data)))
-            for number, segment in enumerate(found)
-            for start in range(0, max(1, len(segment.data)), PIECE_BYTES)
-        ]
-        old = self.pieces
-        kept = len(old) - 1  # the last piece may have grown
-        if view == self.view and encoding == self.encoding and kept >= 0 and pieces[:kept] == old[:kept]:
-            self.segments = found
-            if len(pieces) >= len(old):
-                self.pieces = pieces
-                self.dataChanged.emit(self.index(kept), self.index(kept))
-                if len(pieces) > len(old):
-                    self.beginInsertRows(QModelIndex(), len(old), len(pieces) - 1)
-                    self.endInsertRows()
-                return
+    def number(self, row: int) -> int:
+        """The segment of a row, counted from 1 among the segments shown."""
+        return self.pieces[row].segment.number - self.segments[0].number + 1
+
+    def set_view(self, view: str, encoding: str) -> None:
+        if (view, encoding) != (self.view, self.encoding):
+            self.beginResetModel()
+            self.view, self.encoding = view, encoding
+            self.endResetModel()
+
+    def clear(self) -> None:
         self.beginResetModel()
-        self.segments, self.pieces, self.view, self.encoding = found, pieces, view, encoding
+        self.segments, self.pieces = Ring(), Ring()
         self.endResetModel()
+
+    def add(self, messages: list[Data]) -> None:
+        """Payloads that came after the ones shown: the last segment grows, or new ones start."""
+        if not messages:
+            return
+        pieces, segments = self.pieces, self.segments
+        grown = tail = pieces[-1] if len(pieces) else None
+        last = segments[-1] if len(segments) else None
+        new_segments: list[Segment] = []
+        new: list[Piece] = []
+        for message in messages:
+            if last is None or tail is None or last.direction is not message.direction:
+                last = Segment(message.direction, self._numbered)
+                self._numbered += 1
+                new_segments.append(last)
+                tail = Piece(last, 0, 0)
+                new.append(tail)
+            last.add(message.data)
+            end = last.end
+            tail.end = min(end, (tail.start // PIECE_BYTES + 1) * PIECE_BYTES)
+            while tail.end < end:
+                tail = Piece(last, tail.end, min(end, tail.end + PIECE_BYTES))
+                new.append(tail)
+        segments.extend(new_segments)
+        if grown is not None:
+            row = len(pieces) - 1
+            self.dataChanged.emit(self.index(row), self.index(row))
+        if new:
+            self.beginInsertRows(QModelIndex(), len(pieces), len(pieces) + len(new) - 1)
+            pieces.extend(new)
+            self.endInsertRows()
+
+    def drop_oldest(self, count: int) -> None:
+        """The oldest `count` payloads have left the store: they leave the view too."""
+        segments, pieces = self.segments, self.pieces
+        while count and len(segments):
+            first = segments[0]
+            count -= first.drop_oldest(count)
+            if first.gone:
+                segments.drop_front(1)
+        gone = 0
+        while gone < len(pieces):
+            piece = pieces[gone]
+            if not (piece.segment.gone or piece.start < piece.end <= piece.segment.start):
+                break
+            gone += 1
+        if gone:
+            self.beginRemoveRows(QModelIndex(), 0, gone - 1)
+            pieces.drop_front(gone)
+            self.endRemoveRows()
+        if len(pieces) and pieces[0].start < pieces[0].segment.start:
+            pieces[0].start = pieces[0].segment.start
+            self.dataChanged.emit(self.index(0), self.index(0))
 
 
 class FollowStreamDialog(QDialog):
@@ -821,6 +906,9 @@ class FollowStreamDialog(QDialog):
         self.setObjectName("followStreamDialog")
         self.resize(760, 520)
         self._store, self._key = store, key
+        self._source: Conversation | None = None  # the store's conversation being shown
+        self._first = self._next = 0  # its payloads shown: numbers _first.._next
+        self._catching_up = False
         self.encoding = named(QComboBox(), "followEncoding", "Decode as")
         for label, codec in ENCODINGS.items():
             self.encoding.addItem(label, codec)
@@ -867,15 +955,40 @@ class FollowStreamDialog(QDialog):
 
     @Slot()
     def render(self) -> None:
-        """(Re)read the conversation from the store; the pane calls this as new rows arrive."""
-        messages = conversation(self._store.rows, self._key)
-        sent = sum(len(m.data) for m in messages if m.direction is Direction.SENT)
-        received = sum(len(m.data) for m in messages if m.direction is Direction.RECEIVED)
-        self.model.show(segments(messages), self.view_as.currentText(), str(self.encoding.currentData()))
+        """Catch up with the store: payloads it dropped leave, new ones join, FOLLOW_CHUNK at a time
+        (the rest in the next turns of the event loop). The pane calls this as rows arrive."""
+        found = self._store.conversation(self._key)
+        model = self.model
+        model.set_view(self.view_as.currentText(), str(self.encoding.currentData()))
+        if found is not self._source:  # a new conversation (the log was cleared, say): start over
+            self._source, self._first, self._next = found, found.dropped, found.dropped
+            model.clear()
+        if found.dropped > self._first:
+            model.drop_oldest(min(found.dropped, self._next) - self._first)
+            self._first = found.dropped
+            self._next = max(self._next, found.dropped)
+        end = found.dropped + len(found.messages)
+        stop = min(end, self._next + FOLLOW_CHUNK)
+        model.add(found.messages.to_list(self._next - found.dropped, stop - found.dropped))
+        self._next = stop
+        if stop < end and not self._catching_up:
+            self._catching_up = True
+            QTimer.singleShot(0, self, self._catch_up)
         self.summary.setText(
-            f"sent {sent:,} bytes (red) · received {received:,} bytes (blue) · "
-            f"{len(self.model.segments):,} segments"
+            f"sent {found.sent:,} bytes (red) · received {found.received:,} bytes (blue) · "
+            f"{len(model.segments):,} segments"
         )
+
+    @Slot()
+    def _catch_up(self) -> None:
+        self._catching_up = False
+        self.render()
+
+    @property
+    def complete(self) -> bool:
+        """Everything the store has of the conversation is shown."""
+        found = self._store.conversation(self._key)
+        return found is self._source and self._next == found.dropped + len(found.messages)
 
     def shown_text(self) -> str:
         """Everything the view shows, one segment after another."""
@@ -883,7 +996,7 @@ class FollowStreamDialog(QDialog):
         texts = [model.text(row) for row in range(len(model.pieces))]
         out = texts[:1]
         for row in range(1, len(texts)):  # pieces of one segment continue; a new segment starts a line
-            same = model.pieces[row][0] == model.pieces[row - 1][0] and model.view == "ASCII"
+            same = model.pieces[row].segment is model.pieces[row - 1].segment and model.view == "ASCII"
             out.append(texts[row] if same else "\n" + texts[row])
         return "".join(out)
 
@@ -900,8 +1013,6 @@ class FollowStreamDialog(QDialog):
                 index = self.model.index(row)
                 self.text.setCurrentIndex(index)
                 self.text.scrollTo(index)
-                self.found.setText(
-                    f"segment {self.model.pieces[row][0] + 1:,} of {len(self.model.segments):,}"
-                )
+                self.found.setText(f"segment {self.model.number(row):,} of {len(self.model.segments):,}")
                 return
         self.found.setText("not found")
