@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import groupby, pairwise
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
@@ -111,7 +111,8 @@ def test_what_the_store_drops_leaves_the_view_and_offsets_keep_counting(qtbot: Q
     assert dialog.found.text() == "" and dialog.model.number(0) == 1
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
+@example(steps=[[(False, 0), (False, 0), (False, 0), (False, 1), (False, 0)], 4])  # only b"" left
 @given(
     st.lists(
         st.one_of(

@@ -877,7 +877,9 @@ class SegmentModel(QAbstractListModel):
         gone = 0
         while gone < len(pieces):
             piece = pieces[gone]
-            if not (piece.segment.gone or piece.start < piece.end <= piece.segment.start):
+            segment = piece.segment
+            # Wholly before the kept bytes; a kept segment's last piece stays, even if empty.
+            if not (segment.gone or (piece.end <= segment.start and piece.end < segment.end)):
                 break
             gone += 1
         if gone:
