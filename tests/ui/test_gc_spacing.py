@@ -37,3 +37,29 @@ def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.Monkey
         clock[0] += 0.5
     assert fake.collected.count(2) == 2  # at 0 s and again after 50 x 100 ms
     assert fake.collected.count(1) == 18  # the younger generations never wait
+
+
+def test_full_collections_wait_for_traffic_to_pause_but_not_forever(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A full collection of a big log is the window's longest stall: not while batches arrive,
+    unless they never stop for FULL_GC_MAX_WAIT_S."""
+    fake = FakeGc()
+    clock = [1000.0]
+    fake.clock = clock  # type: ignore[attr-defined]
+    monkeypatch.setattr(bridge, "gc", fake)
+    monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
+    monkeypatch.setattr(bridge, "_last_full_gc", 1000.0)
+    for _ in range(100):  # fifty seconds of traffic: a batch before every tick
+        bridge._note_a_batch()
+        bridge._collect_due_generations()
+        clock[0] += 0.5
+    assert fake.collected.count(2) == 0 and fake.collected.count(1) == 100
+    for _ in range(30):  # and on: past FULL_GC_MAX_WAIT_S one runs all the same
+        bridge._note_a_batch()
+        bridge._collect_due_generations()
+        clock[0] += 0.5
+    assert fake.collected.count(2) == 1
+    fake.collected.clear()
+    clock[0] += 10  # spacing passed; a pause in the traffic
+    bridge._collect_due_generations()
+    assert fake.collected == [2]
