@@ -32,6 +32,7 @@ def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.Monkey
     monkeypatch.setattr(bridge, "gc", fake)
     monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
+    monkeypatch.setattr(bridge, "_last_batch", 0.0)  # no traffic
     for _ in range(20):  # ten seconds of the GUI timer
         bridge._collect_due_generations()
         clock[0] += 0.5
@@ -49,6 +50,7 @@ def test_full_collections_wait_for_traffic_to_pause_but_not_forever(monkeypatch:
     monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
     monkeypatch.setattr(bridge, "_last_full_gc", 1000.0)
+    monkeypatch.setattr(bridge, "_last_batch", 0.0)
     for _ in range(100):  # fifty seconds of traffic: a batch before every tick
         bridge._note_a_batch()
         bridge._collect_due_generations()
