@@ -142,12 +142,19 @@ class LabController(QObject):
         return action
 
     # ------------------------------------------------------------------ the lab in the window
-    def current(self) -> Lab:
-        """Every tab's state; raises ConfigError naming the tab and the field that is not right yet."""
+    def current(self, *, keep_unread: bool = False) -> Lab:
+        """Every tab's state; raises ConfigError naming the tab and the field that is not right yet.
+
+        A tab not yet opened may still hold its workspace section unread: it is read (and checked)
+        here, unless `keep_unread` (the workspace, saved at exit, writes it back as it was).
+        """
         states = {}
         for tab in self.tabs:
             try:
-                states[tab.lab_key] = tab.lab_state()
+                state = tab.lab_state()
+                if isinstance(state, labfile.Unread) and not keep_unread:
+                    state = labfile.read_section(state, where="")
+                states[tab.lab_key] = state
             except ConfigError as exc:
                 problem = exc.problems[0]
                 raise ConfigError(
@@ -288,7 +295,7 @@ class LabController(QObject):
     def save_workspace(self, store: QSettings) -> None:
         """The window's settings as a lab (secrets left out), through the same serialisation as files."""
         try:
-            lab = self.current()
+            lab = self.current(keep_unread=True)
         except ConfigError:
             return  # a half-typed field: keep the workspace saved last time rather than lose it all
         store.setValue(WORKSPACE_KEY, labfile.dumps(lab, secrets=False))
@@ -298,8 +305,11 @@ class LabController(QObject):
         text = store.value(WORKSPACE_KEY)
         if not isinstance(text, str) or not text:
             return
+        # The sections of tabs not built yet stay unread until those tabs are opened: the window
+        # shows sooner, and a tab never opened this session keeps its section as it was.
+        unread = [tab.lab_key for tab in self.tabs if not getattr(tab, "is_built", True)]
         try:
-            lab = labfile.loads(text)
+            lab = labfile.loads(text, unread=unread)
         except LabError as exc:
             self.status.emit(f"The last session's settings could not be restored: {exc}")
             return

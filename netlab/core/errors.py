@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import socket
-import ssl
+import sys
 
 from netlab.core.codec import CodecError
 from netlab.core.config import ConfigError, format_address
@@ -77,14 +77,17 @@ def explain(exc: BaseException, *, action: str, host: str = "", port: int | None
     """Turn an exception from a socket, TLS or file operation into a Problem a user can act on."""
     where = _where(host, port)
     fill = {"where": where, "host": host or "the peer", "port": port if port is not None else "?"}
-    if isinstance(exc, ssl.SSLCertVerificationError):
+    # ssl is imported only by whatever uses TLS, so the window opens without it (issue 8): if it was
+    # never imported, no SSLError can exist.
+    ssl = sys.modules.get("ssl")
+    if ssl is not None and isinstance(exc, ssl.SSLCertVerificationError):
         reason = getattr(exc, "verify_message", None) or str(exc)
         return Problem(
             f"The certificate of {where} was not accepted ({reason})",
             "give the CA file that signed it; or, only if you trust this network, tick "
             '"Don\'t verify the certificate"',
         )
-    if isinstance(exc, ssl.SSLError):
+    if ssl is not None and isinstance(exc, ssl.SSLError):
         reason = getattr(exc, "reason", None) or str(exc)
         return Problem(
             f"The TLS handshake with {where} failed ({reason})",

@@ -4,14 +4,19 @@ A tab joins by adding its section here: SECTIONS maps the section name (the tab'
 frozen dataclass its `lab_state()` returns. The same functions save the last workspace in QSettings.
 Reading is all-or-nothing: a file that is broken, from a newer NetLab, or has one bad field raises
 LabError with one plain line naming the field, and nothing is half-applied.
+
+Only the workspace may leave sections unread (`loads(text, unread=...)`): a tab that is built when first
+opened gets its section as an Unread, read when the tab is built, and written back as it was if the tab
+never was. So the window shows without reading (and importing) the config of every tab.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,23 +24,43 @@ from typing import Any
 
 from netlab.core.config import ConfigError
 from netlab.core.errors import NetLabError
-from netlab.http.config import FileServerConfig
-from netlab.http.form_config import HttpFormConfig
-from netlab.http.raw_config import RawHttpConfig
 from netlab.lab import SUFFIX
-from netlab.tcp.config import TcpTabState
-from netlab.udp.config import UdpTabState
 
 FORMAT = "netlab-lab"
 VERSION = 1  # raise when a saved lab would mean something else to an older NetLab
 
-SECTIONS: dict[str, type[Any]] = {
-    "tcp": TcpTabState,
-    "udp": UdpTabState,
-    "raw_http": RawHttpConfig,
-    "http_form": HttpFormConfig,
-    "files": FileServerConfig,
-}
+
+class _Sections(Mapping[str, type[Any]]):
+    """Section name -> config class, each class imported when first asked for: the window opens
+    without importing the configs (and their checks' modules) of tabs nobody has opened yet."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self._names = names
+
+    def __getitem__(self, key: str) -> type[Any]:
+        module, _, name = self._names[key].rpartition(".")
+        kind: type[Any] = getattr(importlib.import_module(module), name)
+        return kind
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._names  # Mapping's own would import the class
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+SECTIONS: Mapping[str, type[Any]] = _Sections(
+    {
+        "tcp": "netlab.tcp.config.TcpTabState",
+        "udp": "netlab.udp.config.UdpTabState",
+        "raw_http": "netlab.http.raw_config.RawHttpConfig",
+        "http_form": "netlab.http.form_config.HttpFormConfig",
+        "files": "netlab.http.config.FileServerConfig",
+    }
+)
 
 
 class LabError(NetLabError):
@@ -43,8 +68,25 @@ class LabError(NetLabError):
 
 
 @dataclass(frozen=True)
+class Unread:
+    """A workspace section kept as it was saved, until its tab is built (see read_section)."""
+
+    key: str
+    data: Any
+
+
+def read_section(section: Unread, where: str | None = None) -> Any:
+    """The section's state; raises ConfigError naming the bad field, as `sections.udp.port` unless
+    `where` says what to put before the field's name."""
+    from netlab.lab.serial import load  # cattrs, loaded on first use
+
+    return load(SECTIONS[section.key], section.data, f"sections.{section.key}" if where is None else where)
+
+
+@dataclass(frozen=True)
 class Lab:
-    """What a lab file holds. States missing from `states` mean that tab's defaults."""
+    """What a lab file holds. States missing from `states` mean that tab's defaults; a workspace's
+    states may be Unread."""
 
     title: str = ""
     exercise: str = ""  # Markdown, shown in the exercise dock
@@ -57,20 +99,27 @@ class Lab:
 
 
 def to_data(lab: Lab, *, secrets: bool = False) -> dict[str, Any]:
-    """The lab as JSON-safe data. Without secrets, password and key fields are left out."""
-    from netlab.lab.serial import dump, has_secrets  # cattrs: loaded when a lab is first saved, not at start
+    """The lab as JSON-safe data. Without secrets, password and key fields are left out.
+
+    An Unread section is written back as it was read: it comes from a workspace, which never holds
+    secrets, so there are none to leave out.
+    """
+    from netlab.lab.serial import dump  # cattrs: loaded when a lab is first saved, not at start
 
     unknown = set(lab.states) - set(SECTIONS)
     if unknown:
         raise ValueError(f"no lab section for {sorted(unknown)}")  # a programming error, not user input
-    kept = secrets and any(has_secrets(state) for state in lab.states.values())
+    kept = secrets and _any_secrets(lab.states.values())
     return {
         "format": FORMAT,
         "version": VERSION,
         "title": lab.title,
         "exercise": lab.exercise,
         "secrets": kept,
-        "sections": {key: dump(state, secrets=secrets) for key, state in lab.states.items()},
+        "sections": {
+            key: state.data if isinstance(state, Unread) else dump(state, secrets=secrets)
+            for key, state in lab.states.items()
+        },
     }
 
 
@@ -78,8 +127,10 @@ def dumps(lab: Lab, *, secrets: bool = False) -> str:
     return json.dumps(to_data(lab, secrets=secrets), indent=2, ensure_ascii=False) + "\n"
 
 
-def from_data(data: Any) -> Lab:
-    from netlab.lab.serial import has_secrets, load  # cattrs, loaded on first use
+def from_data(data: Any, *, unread: Collection[str] = ()) -> Lab:
+    """The lab in `data`, every section checked, except those named in `unread`: they are kept as
+    Unread (for the workspace only: a lab file the user opens is checked whole, so it says at once
+    what is wrong with it)."""
 
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise LabError('This is not a NetLab lab file (it has no "format": "netlab-lab")')
@@ -100,11 +151,16 @@ def from_data(data: Any) -> Lab:
     sections = data.get("sections", {})
     if not isinstance(sections, dict):
         raise LabError('sections: must be a set of sections in braces, such as {"tcp": {...}}')
-    states = {}
+    states: dict[str, Any] = {}
     for key, section in sections.items():
         if key not in SECTIONS:
             known = ", ".join(SECTIONS)
             raise LabError(f"sections.{key}: NetLab has no such tab: the sections it knows are {known}")
+        if key in unread:
+            states[key] = Unread(key, section)
+            continue
+        from netlab.lab.serial import load  # cattrs, loaded on first use
+
         try:
             states[key] = load(SECTIONS[key], section, f"sections.{key}")
         except ConfigError as exc:
@@ -113,18 +169,27 @@ def from_data(data: Any) -> Lab:
         title=data.get("title", ""),
         exercise=data.get("exercise", ""),
         states=states,
-        holds_secrets=data.get("secrets") is True or any(has_secrets(s) for s in states.values()),
+        holds_secrets=data.get("secrets") is True or _any_secrets(states.values()),
     )
 
 
-def loads(text: str) -> Lab:
+def _any_secrets(states: Collection[Any]) -> bool:
+    read = [state for state in states if not isinstance(state, Unread)]
+    if not read:
+        return False
+    from netlab.lab.serial import has_secrets  # cattrs, loaded on first use
+
+    return any(has_secrets(state) for state in read)
+
+
+def loads(text: str, *, unread: Collection[str] = ()) -> Lab:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LabError(
             f"line {exc.lineno}, column {exc.colno}: the file is not valid JSON ({exc.msg})"
         ) from None
-    return from_data(data)
+    return from_data(data, unread=unread)
 
 
 def read(path: str | Path) -> Lab:

@@ -53,9 +53,10 @@ app.exec()
 """
 )
 
+# As ui.app.main() runs it, with the first-paint quit added (and no lab to open).
 NETLAB = (
     """
-from ui.app import create_app
+from ui.app import create_app, end
 from ui.main_window import MainWindow
 app = create_app([])
 window = MainWindow()
@@ -63,7 +64,7 @@ window = MainWindow()
     + FIRST_PAINT
     + """
 window.show()
-app.exec()
+end(window, int(app.exec()))
 """
 )
 

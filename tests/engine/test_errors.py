@@ -5,6 +5,8 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+import subprocess
+import sys
 
 import pytest
 
@@ -123,3 +125,18 @@ def test_one_shape_for_every_problem() -> None:
     ):
         event = error_event(cause, source="client", action="send")
         assert (event.message, bool(event.hint)) == (message, True)
+
+
+def test_errors_are_explained_without_importing_ssl() -> None:
+    # The window opens without ssl (issue 8): explain() must not need it for a non-TLS error.
+    program = (
+        "import sys\n"
+        "from netlab.core.errors import explain\n"
+        "problem = explain(ConnectionRefusedError(111, 'refused'), action='connect', host='h', port=1)\n"
+        "assert 'refused' in problem.message, problem\n"
+        "print('ssl' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout == "False\n"

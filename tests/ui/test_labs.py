@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -194,6 +195,57 @@ def test_the_workspace_comes_back_through_the_same_serialisation(qtbot: QtBot, t
     expected["http_form"] = HttpFormConfig(**{**HTTP_FORM.__dict__, "token": ""})
     assert second.labs.current().states == expected
     assert second.exercise.markdown() == full_lab().exercise
+
+
+def test_a_tab_never_opened_keeps_its_saved_section(qtbot: QtBot, tmp_path: Path) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.labs.apply(full_lab())
+    first.save_settings()
+    saved = json.loads(str(QSettings().value("labs/workspace")))["sections"]
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert not second.udp_slot.is_built and not second.files_slot.is_built
+    second.tcp.server.backlog.setValue(3)
+    second.save_settings()  # as at exit: the unopened tabs' sections go back as they were
+    again = json.loads(str(QSettings().value("labs/workspace")))["sections"]
+    assert again["tcp"]["server"]["backlog"] == 3
+    assert {key: again[key] for key in ("udp", "raw_http", "http_form", "files")} == {
+        key: saved[key] for key in ("udp", "raw_http", "http_form", "files")
+    }
+    path = tmp_path / "saved.netlab"
+    assert second.labs.save_lab(str(path)) is None  # a lab file gets them read and checked
+    assert labfile.read(path).states["udp"] == UDP and not second.udp_slot.is_built
+    assert second.udp.lab_state() == UDP  # and the tab, once built, shows them
+
+
+def test_a_saved_section_that_no_longer_reads_says_so_when_its_tab_opens(qtbot: QtBot) -> None:
+    data = labfile.to_data(Lab(states={"tcp": TCP}))
+    data["sections"]["udp"] = {"receiver": {"port": "nine"}}
+    QSettings().setValue("labs/workspace", json.dumps(data))
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    assert window.tcp.lab_state() == TCP  # the other tabs' settings still come back
+    window.open_tab("udp")
+    assert window.statusBar().currentMessage() == (
+        "The last session's settings could not be restored: sections.udp.receiver.port must be a "
+        "whole number, not 'nine': e.g. 42"
+    )
+    assert window.udp.lab_state() == UdpTabState()
+    assert window.shutdown()
+
+
+def test_a_lab_file_says_at_once_what_is_wrong_in_a_tab_not_opened_yet(
+    window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.netlab"
+    path.write_text(
+        json.dumps({"format": "netlab-lab", "version": 1, "sections": {"udp": {"receiver": {"port": "x"}}}})
+    )
+    said = window.labs.open_lab(str(path))
+    assert said == "bad.netlab: sections.udp.receiver.port must be a whole number, not 'x': e.g. 42"
+    assert not window.udp_slot.is_built
 
 
 def test_recent_labs_are_listed(window: MainWindow, tmp_path: Path) -> None:

@@ -55,3 +55,76 @@ def test_the_first_window_imports_nothing_it_does_not_show(tmp_path: Path) -> No
         check=True,
     )
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+# Settings from a session that had every tab's section: the lazy tabs' sections stay unread (and
+# their configs, checks and parsers unimported) until those tabs are opened.
+WITH_WORKSPACE = [
+    "netlab.udp.config",
+    "netlab.http.raw_config",
+    "netlab.http.form_config",
+    "netlab.http.form",
+    "netlab.http.config",
+    "h11",
+]
+
+SAVE_EVERY_TAB = """
+from ui.app import create_app
+from ui.main_window import MainWindow
+app = create_app([])
+window = MainWindow()
+for key in ("udp", "raw_http", "http_form", "files"):
+    window.open_tab(key)
+window.tcp.server.port.setValue(9321)
+window.save_settings()
+"""
+
+
+def test_a_saved_workspace_reads_only_the_first_tabs_section(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
+    subprocess.run([sys.executable, "-c", SAVE_EVERY_TAB], env=env, timeout=60, check=True)
+    # The first paint shows the TCP tab with the saved values.
+    check = FIRST_WINDOW.replace("print(", "assert window.tcp.server.config().port == 9321\nprint(")
+    result = subprocess.run(
+        [sys.executable, "-c", check.format(names=WITH_WORKSPACE)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+# main() as the desktop app runs it, with the window closed as soon as it shows.
+CLOSE_AT_ONCE = """
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from ui.app import create_app, main
+app = create_app([])
+print("printed before")  # stdout is a pipe: this waits in Python's buffer
+QTimer.singleShot(0, QApplication.closeAllWindows)
+code = main()
+print("main returned", code)
+"""
+
+
+def test_the_app_ends_at_once_when_its_window_has_closed_and_saved(tmp_path: Path) -> None:
+    env = {
+        **{name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"},
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_CONFIG_HOME": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", CLOSE_AT_ONCE], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "printed before\n"  # flushed, and Python's own ending never ran
+    settings = (tmp_path / "NetLab" / "NetLab.conf").read_text()
+    assert "workspace=" in settings and "geometry=" in settings

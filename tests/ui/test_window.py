@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from netlab.core.engine import Engine
 from netlab.core.events import Data, Direction, Info, Sink
-from ui.app import show_unexpected_error
+from ui.app import end, show_unexpected_error
 from ui.common.bridge import BATCH_INTERVAL_MS, MAX_BATCH_EVENTS, EngineRunner
 from ui.main_window import MainWindow
 
@@ -149,3 +149,7 @@ def test_qt_calls_keep_their_references(qtbot: QtBot) -> None:
     for _ in range(500):
         box.setChecked(not box.isChecked())
     assert abs(sys.getrefcount(None) - before) < 50
+
+
+def test_the_app_ends_as_usual_while_its_window_is_still_open(window: MainWindow) -> None:
+    assert end(window, 3) == 3  # nothing saved yet: Python ends the program in its own time

@@ -55,11 +55,27 @@ class LazyTab(QWidget, Generic[T]):
             self.page = self._make_page(tab)
             self._layout.addWidget(self.page)
             self.page.show()  # a child added to a shown parent is otherwise shown only later
-            if self._pending is not None:
-                tab.load_lab_state(self._pending)  # type: ignore[attr-defined]
-                self._pending = None
+            pending, self._pending = self._pending, None
+            problem = self._give(tab, pending) if pending is not None else ""
             self.built.emit(tab)
+            if problem:  # said once the window listens to the tab (on built)
+                tab.status.emit(problem)  # type: ignore[attr-defined]
         return self._tab
+
+    @staticmethod
+    def _give(tab: QWidget, state: Any) -> str:
+        """Load `state` into the built tab; an unread workspace section is read first. Returns what
+        went wrong, if anything: a section that no longer reads leaves the tab at its defaults."""
+        from netlab.core.config import ConfigError
+        from netlab.lab.labfile import Unread, read_section
+
+        if isinstance(state, Unread):
+            try:
+                state = read_section(state)
+            except ConfigError as exc:
+                return f"The last session's settings could not be restored: {exc.problems[0]}"
+        tab.load_lab_state(state)  # type: ignore[attr-defined]
+        return ""
 
     def showEvent(self, event: Any) -> None:
         self.tab()  # the user opened it
@@ -73,7 +89,9 @@ class LazyTab(QWidget, Generic[T]):
 
     def load_lab_state(self, state: Any) -> None:
         if self._tab is not None:
-            self._tab.load_lab_state(state)  # type: ignore[attr-defined]
+            problem = self._give(self._tab, state)
+            if problem:
+                self._tab.status.emit(problem)  # type: ignore[attr-defined]
         else:
             self._pending = state
 
