@@ -112,6 +112,7 @@ class LabController(QObject):
         self.dock = dock
         self.path = ""
         self.title = ""
+        self._workspace_seen: tuple[str, str, dict[str, Any], str] | None = None
         menu = window.menuBar().addMenu("&File")
         menu.setObjectName("fileMenu")
         self.menu = menu
@@ -129,10 +130,17 @@ class LabController(QObject):
         menu.addAction(self.secrets_action)
         menu.addAction(dock.toggleViewAction())
         menu.addSeparator()
+        # Filled when first opened: reading the samples' titles is not worth delaying the window for.
+        self.samples_menu.aboutToShow.connect(self._fill_samples)
+        self._fill_recent()
+
+    @Slot()
+    def _fill_samples(self) -> None:
+        if self.samples_menu.actions():
+            return
         for title, path in labfile.samples().items():
             action = self.samples_menu.addAction(title)
             action.triggered.connect(lambda _=False, p=path: self.open_from_menu(p, sample=True))
-        self._fill_recent()
 
     def _action(self, text: str, keys: QKeySequence.StandardKey, slot: Any) -> QAction:
         action = QAction(text, self)
@@ -298,8 +306,12 @@ class LabController(QObject):
             lab = self.current(keep_unread=True)
         except ConfigError:
             return  # a half-typed field: keep the workspace saved last time rather than lose it all
+        seen = (lab.title, lab.exercise, dict(lab.states), self.path)
+        if seen == self._workspace_seen:
+            return  # what is saved already says this: not converted and written again at each exit
         store.setValue(WORKSPACE_KEY, labfile.dumps(lab, secrets=False))
         store.setValue("labs/open", self.path)
+        self._workspace_seen = seen
 
     def load_workspace(self, store: QSettings) -> None:
         text = store.value(WORKSPACE_KEY)
@@ -316,6 +328,13 @@ class LabController(QObject):
         self.apply(lab)
         path = store.value("labs/open", "")
         self._set_path(str(path) if isinstance(path, str) and os.path.isfile(path) else "")
+        # What the workspace holds, as the tabs give it back: if that is unchanged at exit, it is
+        # not written again.
+        try:
+            held = self.current(keep_unread=True)
+        except ConfigError:
+            return
+        self._workspace_seen = (held.title, held.exercise, dict(held.states), self.path)
 
 
 EXERCISE_WIDTH = 320  # the narrowest the exercise text still reads well beside the tabs

@@ -3,8 +3,6 @@ certificate says (for the log when nobody verified it). Plain parameters: any pr
 
 from __future__ import annotations
 
-import datetime
-import hashlib
 import ipaddress
 import os
 import shutil
@@ -24,6 +22,8 @@ class TlsSetupError(NetLabError):
 
 def make_self_signed(host: str, folder: str | None = None) -> tuple[str, str]:
     """Write a fresh self-signed certificate and key for `host` (plus localhost); return their paths."""
+    import datetime  # here, with cryptography: the window opens without them
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -131,6 +131,8 @@ def client_context(ca_file: str = "", *, verify: bool = True) -> ssl.SSLContext:
 
 def describe_certificate(der: bytes) -> str:
     """What a certificate says, in one line: subject, issuer, expiry and SHA-256 fingerprint."""
+    import hashlib
+
     from cryptography import x509
 
     fingerprint = hashlib.sha256(der).hexdigest().upper()

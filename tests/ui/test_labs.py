@@ -23,6 +23,7 @@ from netlab.lab import labfile
 from netlab.lab.labfile import Lab
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TcpTabState, TlsServerSettings
 from netlab.udp.config import ReceiverMode, UdpReceiverConfig, UdpTabState
+from ui.labs import WORKSPACE_KEY
 from ui.main_window import MainWindow
 
 from .conftest import WAIT_MS
@@ -248,6 +249,21 @@ def test_a_lab_file_says_at_once_what_is_wrong_in_a_tab_not_opened_yet(
     assert not window.udp_slot.is_built
 
 
+def test_an_unchanged_workspace_is_not_written_again(qtbot: QtBot) -> None:
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.labs.apply(full_lab())
+    first.save_settings()
+    second = MainWindow()
+    qtbot.addWidget(second)
+    QSettings().setValue(WORKSPACE_KEY, "sentinel")  # a write at exit would replace it
+    second.save_settings()
+    assert QSettings().value(WORKSPACE_KEY) == "sentinel"
+    second.tcp.server.port.setValue(9125)
+    second.save_settings()
+    assert labfile.loads(str(QSettings().value(WORKSPACE_KEY))).states["tcp"].server.port == 9125
+
+
 def test_recent_labs_are_listed(window: MainWindow, tmp_path: Path) -> None:
     for name in ("a", "b"):
         assert window.labs.save_lab(str(tmp_path / f"{name}.netlab")) is None
@@ -258,6 +274,7 @@ def test_recent_labs_are_listed(window: MainWindow, tmp_path: Path) -> None:
 
 
 def open_sample(window: MainWindow, title: str) -> None:
+    window.labs.samples_menu.aboutToShow.emit()  # as when the menu opens: it is filled then
     actions = {action.text(): action for action in window.labs.samples_menu.actions()}
     assert set(actions) == {"Echo server and the socket calls", "Chat with three clients"}
     actions[title].trigger()

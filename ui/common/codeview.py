@@ -232,8 +232,9 @@ class CodeBeside(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter, 1)
-        self.watcher = FormWatcher(panel)
-        self.watcher.changed.connect(self.refresh)
+        # Made when the code is first shown: while hidden, nothing needs to know of each edit, and
+        # connecting every field of a big form is a few ms of the window's start (issue 8).
+        self.watcher: FormWatcher | None = None
         self.toggle.toggled.connect(self._on_toggle_toggled)
         self.code.choice.currentIndexChanged.connect(self.refresh)
 
@@ -242,6 +243,9 @@ class CodeBeside(QWidget):
         self.code.setVisible(on)
         self.toggle.setText("Hide code" if on else "Show code")
         if on:
+            if self.watcher is None:
+                self.watcher = FormWatcher(self.panel)
+                self.watcher.changed.connect(self.refresh)
             sizes = self.splitter.sizes()
             if sizes[1] == 0:  # added while hidden, the splitter gave it no room: share 3:2
                 total = sum(sizes)
