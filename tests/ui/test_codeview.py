@@ -104,3 +104,12 @@ def test_the_file_server_code_follows_the_form(qtbot: QtBot, window: MainWindow,
     qtbot.waitUntil(lambda: "uploads (up to" in code.source(), timeout=WAIT_MS)
     assert code.source() == file_program(window.files.config())
     assert not code.choice.isVisible()  # one program, no choice to make
+
+
+def test_the_form_is_watched_from_when_the_code_is_first_shown(qtbot: QtBot, window: MainWindow) -> None:
+    assert window.tcp_page.watcher is None  # nothing connected before the first paint (issue 8)
+    window.tcp.server.port.setValue(9444)  # an edit while the code is hidden still shows
+    show_code(qtbot, window)
+    assert "PORT = 9444" in window.tcp_page.code.source()
+    window.tcp.server.port.setValue(9555)
+    qtbot.waitUntil(lambda: "PORT = 9555" in window.tcp_page.code.source(), timeout=WAIT_MS)
