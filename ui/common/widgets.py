@@ -324,7 +324,8 @@ class PayloadEditor(QWidget):
             " In hex, {counter} is a byte and {random:N} N random bytes",
         )
         self.variables.setChecked(variables)
-        self.variables.setVisible(variables)
+        if not variables:  # shown with the editor otherwise: showing it before it has a parent
+            self.variables.hide()  # would make it a window of its own for a moment (issue 8)
         self.text = named(QPlainTextEdit(), f"{prefix}PayloadText", "Data to send")
         self.text.setPlaceholderText("Type the data to send (Ctrl+Enter sends)")
         self.text.setFixedHeight(54)
