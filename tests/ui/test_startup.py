@@ -25,6 +25,10 @@ NOT_AT_START = [
     "netlab.udp.code",
     "netlab.http.code",
     "cattrs",
+    # The TCP engines when Start or Connect is first clicked.
+    "netlab.tcp.server",
+    "netlab.tcp.client",
+    "netlab.tcp.stream",
 ]
 
 FIRST_WINDOW = """

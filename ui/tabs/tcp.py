@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QTextCursor
@@ -37,7 +37,6 @@ from netlab.core.events import Closed, Error, Event, Listening, Opened, Periodic
 from netlab.core.sendbox import SendBox, send_bytes
 from netlab.core.tls import NO_VERIFY_LABEL
 from netlab.core.variables import Expander
-from netlab.tcp.client import TcpClients
 from netlab.tcp.config import (
     ServerMode,
     TcpClientConfig,
@@ -46,8 +45,6 @@ from netlab.tcp.config import (
     TlsServerSettings,
 )
 from netlab.tcp.rewrite import RelayTarget
-from netlab.tcp.server import TcpServer
-from netlab.tcp.stream import ConnectionInfo
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.panel import COUNTER_INTERVAL_MS, EnginePanel, SideBySide
@@ -68,6 +65,13 @@ from ui.common.widgets import (
     named,
     select_data,
 )
+
+# The engines (and the stream, relay and responder under them) are imported when first started, not
+# before the window shows (issue 8).
+if TYPE_CHECKING:
+    from netlab.tcp.client import TcpClients
+    from netlab.tcp.server import TcpServer
+    from netlab.tcp.stream import ConnectionInfo
 
 # The banner is one line in the form: CRLF shows as the two characters \r\n, and a backslash that was
 # really typed shows doubled, so any banner goes into the form and comes back the same.
@@ -577,6 +581,8 @@ class ServerPanel(EnginePanel):
 
     # ------------------------------------------------------------------ running
     def make_engine(self, config: TcpServerConfig, sink: Sink) -> TcpServer:
+        from netlab.tcp.server import TcpServer
+
         return TcpServer(config, sink)
 
     @Slot()
@@ -983,6 +989,8 @@ class ClientPanel(QWidget):
 
     def _ensure_engine(self) -> TcpClients:
         if self.runner is None:
+            from netlab.tcp.client import TcpClients
+
             self.runner = EngineRunner(lambda sink: TcpClients(sink, trace=self.trace.isChecked()), self)
             self.log.attach(self.runner)  # Stream to file gets every event, before any drop
             self.runner.events_arrived.connect(self._on_events_arrived)
