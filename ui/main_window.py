@@ -14,7 +14,7 @@ from netlab import __version__
 from ui.common.bridge import EngineRunner
 from ui.common.codeview import CodeBeside
 from ui.common.lazytab import LazyTab
-from ui.common.logpane import LogPane
+from ui.common.logpane import stop_every_stream
 from ui.labs import ExerciseDock, LabController, dock_on_the_right
 from ui.tabs.tcp import TcpTab
 
@@ -207,8 +207,7 @@ class MainWindow(QMainWindow):
         # One shared deadline, and every runner is waited for: all() would stop at the first overrun.
         deadline = time.monotonic() + SHUTDOWN_MS / 1000
         ended = [runner.wait(max(0, int((deadline - time.monotonic()) * 1000))) for runner in runners]
-        for pane in self.findChildren(LogPane):
-            pane.stop_streaming()
+        stop_every_stream()
         return all(ended)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -63,3 +63,21 @@ def test_every_event_reaches_the_file_though_the_log_drops(
     assert payloads == [b"%d" % n for n in range(EVENTS)]
     assert writers == {"netlab-stream-file"}  # never the GUI thread
     assert "the stream file has them" in pane.status.text()
+
+
+def test_closing_the_window_writes_out_and_closes_every_stream_file(qtbot: QtBot, tmp_path: Path) -> None:
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    server, client = window.tcp.server.log, window.tcp.client.log
+    paths = [tmp_path / "server.jsonl", tmp_path / "client.jsonl"]
+    for pane, path in zip((server, client), paths, strict=True):
+        assert pane.stream_to(str(path))
+    for number in range(500):  # queued for the writer threads, as an engine's tap would
+        server._tap(Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=b"%d" % number))
+    assert window.shutdown()
+    assert server._writer is None and client._writer is None
+    lines = paths[0].read_text(encoding="utf-8").splitlines()
+    assert [bytes.fromhex(json.loads(line)["hex"]) for line in lines] == [b"%d" % n for n in range(500)]
+    assert paths[1].exists()

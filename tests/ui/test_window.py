@@ -177,5 +177,4 @@ def test_building_the_window_opens_no_window_of_its_own(qtbot: QtBot) -> None:
     finally:
         app.removeEventFilter(watch)
     qtbot.addWidget(main)
-    # The log pane's "Call rows in view" (ui/common/logpane.py) is left to the change under way there.
-    assert [name for name in shown if not name.endswith("LogCalls")] == []
+    assert shown == []

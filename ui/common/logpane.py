@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import io
+import weakref
 from typing import Any
 
 from PySide6.QtCore import (
@@ -300,6 +301,16 @@ class LogModel(QAbstractTableModel):
         self.endResetModel()
 
 
+# Panes writing a stream file: quitting closes each, without a search through every widget.
+_STREAMING: weakref.WeakSet[LogPane] = weakref.WeakSet()
+
+
+def stop_every_stream() -> None:
+    """Write out and close every stream file (the window does this when it closes)."""
+    for pane in list(_STREAMING):
+        pane.stop_streaming()
+
+
 class LogTable(QTableView):
     """The log's table: paints while holding the GUI's turn, so the engine threads don't make each
     painted cell wait for the GIL (see bridge.gui_turn)."""
@@ -360,7 +371,8 @@ class LogPane(QWidget):
             "Whether calls are recorded at all is the panel's 'Show socket calls'.",
         )
         self.calls.setChecked(True)
-        self.calls.setVisible(socket_calls)
+        if not socket_calls:
+            self.calls.hide()  # show() on a widget with no parent yet would open it as a window
         self.pause = named(
             QToolButton(), f"{prefix}LogPause", "Pause the log view", "Freeze the view; nothing is lost"
         )
@@ -640,11 +652,13 @@ class LogPane(QWidget):
         except OSError as exc:
             QMessageBox.warning(self, "Could not stream", f"{path} could not be opened: {exc.strerror}")
             return False
+        _STREAMING.add(self)
         self.stream_button.setToolTip(f"Streaming every event to {path}")
         return True
 
     def stop_streaming(self) -> None:
         writer, self._writer = self._writer, None
+        _STREAMING.discard(self)
         if writer is not None:
             writer.close()
 
