@@ -25,14 +25,21 @@ class FakeGc:
         return 0
 
 
-def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+def fake_gc(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeGc, list[float]]:
+    """The bridge on a fake collector and clock, at 1000 s, with no traffic so far."""
     fake = FakeGc()
     clock = [1000.0]
     fake.clock = clock  # type: ignore[attr-defined]
     monkeypatch.setattr(bridge, "gc", fake)
     monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
     monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
-    monkeypatch.setattr(bridge, "_last_batch", 0.0)  # no traffic
+    monkeypatch.setattr(bridge, "_last_full_gc", 1000.0)
+    monkeypatch.setattr(bridge, "_last_batch", 0.0)
+    return fake, clock
+
+
+def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake, clock = fake_gc(monkeypatch)
     for _ in range(20):  # ten seconds of the GUI timer
         bridge._collect_due_generations()
         clock[0] += 0.5
@@ -43,14 +50,7 @@ def test_full_collections_wait_fifty_times_their_cost(monkeypatch: pytest.Monkey
 def test_full_collections_wait_for_traffic_to_pause_but_not_forever(monkeypatch: pytest.MonkeyPatch) -> None:
     """A full collection of a big log is the window's longest stall: not while batches arrive,
     unless they never stop for FULL_GC_MAX_WAIT_S."""
-    fake = FakeGc()
-    clock = [1000.0]
-    fake.clock = clock  # type: ignore[attr-defined]
-    monkeypatch.setattr(bridge, "gc", fake)
-    monkeypatch.setattr(bridge.time, "monotonic", lambda: clock[0])
-    monkeypatch.setattr(bridge, "_next_full_gc", 0.0)
-    monkeypatch.setattr(bridge, "_last_full_gc", 1000.0)
-    monkeypatch.setattr(bridge, "_last_batch", 0.0)
+    fake, clock = fake_gc(monkeypatch)
     for _ in range(100):  # fifty seconds of traffic: a batch before every tick
         bridge._note_a_batch()
         bridge._collect_due_generations()

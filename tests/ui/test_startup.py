@@ -43,22 +43,21 @@ print(json.dumps(sorted(name for name in {names} if name in sys.modules)))
 """
 
 
-def test_the_first_window_imports_nothing_it_does_not_show(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-    }
+def app_env(home: Path) -> dict[str, str]:
+    """Offscreen, with settings of its own in `home`."""
+    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(home), "XDG_CONFIG_HOME": str(home)}
+
+
+def imported(code: str, env: dict[str, str]) -> list[str]:
+    """Run `code` (which prints a JSON list last) in a fresh interpreter; that list."""
     result = subprocess.run(
-        [sys.executable, "-c", FIRST_WINDOW.format(names=NOT_AT_START)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60, check=True
     )
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+    return list(json.loads(result.stdout.splitlines()[-1]))
+
+
+def test_the_first_window_imports_nothing_it_does_not_show(tmp_path: Path) -> None:
+    assert imported(FIRST_WINDOW.format(names=NOT_AT_START), app_env(tmp_path)) == []
 
 
 # Settings from a session that had every tab's section: the lazy tabs' sections stay unread (and
@@ -85,24 +84,11 @@ window.save_settings()
 
 
 def test_a_saved_workspace_reads_only_the_first_tabs_section(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path),
-    }
+    env = app_env(tmp_path)
     subprocess.run([sys.executable, "-c", SAVE_EVERY_TAB], env=env, timeout=60, check=True)
     # The first paint shows the TCP tab with the saved values.
     check = FIRST_WINDOW.replace("print(", "assert window.tcp.server.config().port == 9321\nprint(")
-    result = subprocess.run(
-        [sys.executable, "-c", check.format(names=WITH_WORKSPACE)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=True,
-    )
-    assert json.loads(result.stdout.splitlines()[-1]) == []
+    assert imported(check.format(names=WITH_WORKSPACE), env) == []
 
 
 # main() as the desktop app runs it, with the window closed as soon as it shows.
