@@ -6,11 +6,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
-import ssl
 import tempfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netlab.core.errors import NetLabError
+
+if TYPE_CHECKING:
+    import ssl  # imported where a context is made: the window opens without it (issue 8)
 
 # The hint wherever verification failed or is off; the GUI's checkbox and the CLI option say the same.
 NO_VERIFY_LABEL = "Don't verify the certificate"
@@ -87,6 +90,8 @@ class ServerTls:
 
 def server_context(cert_file: str, key_file: str, *, self_signed: bool, host: str) -> ServerTls:
     """A server context; with self_signed, a fresh certificate for host in a temp folder of its own."""
+    import ssl
+
     if not self_signed:
         # Checked here, not in the config, so a lab written on another machine still loads.
         for path, what in ((cert_file, "certificate"), (key_file, "private key")):
@@ -110,6 +115,8 @@ def server_context(cert_file: str, key_file: str, *, self_signed: bool, host: st
 
 
 def client_context(ca_file: str = "", *, verify: bool = True) -> ssl.SSLContext:
+    import ssl
+
     """Verifies the server (against the system's CAs and ca_file) unless verify is False.
 
     verify=False turns all verification off (CERT_NONE): any certificate, for any name, is accepted.

@@ -29,6 +29,8 @@ NOT_AT_START = [
     "netlab.tcp.server",
     "netlab.tcp.client",
     "netlab.tcp.stream",
+    # TLS when a TLS server starts or a client connects with TLS.
+    "ssl",
 ]
 
 FIRST_WINDOW = """
