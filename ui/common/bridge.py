@@ -104,8 +104,8 @@ def gui_turn() -> Iterator[None]:
     Why: PySide releases the GIL around every call into Qt, so a repaint of the log enters Python
     once per cell (70 times for a screenful), and each entry must take the GIL back. During a flood
     an engine thread gives the GIL up for every socket call and takes it straight back, before the
-    waiting GUI thread has woken: CPython's GIL is not fair, so each entry could wait up to the
-    5 ms switch interval. Measured: a 30 ms repaint with 1.5 ms of it in Python (issue 8). With
+    waiting GUI thread has woken: CPython's GIL is not fair, so each entry could wait a whole
+    switch interval, or several. Measured: a 30 ms repaint with 1.5 ms of it in Python (issue 8). With
     the turn held, the engines stand aside for the few ms the repaint takes. Re-entrant, and an
     engine never waits longer than TURN_WAIT_S, so a modal dialog can't freeze the traffic.
     """

@@ -799,7 +799,8 @@ FOLLOW_VIEWS = {
 class SegmentModel(QAbstractListModel):
     """A conversation's segments, cut into pieces of at most PIECE_BYTES, each rendered only when the
     view shows it. Payloads are added at the end and dropped from the front as the store drops
-    them, each in O(1): a live conversation of 100,000 payloads never costs a pass over all of it."""
+    them, in amortised O(1) a payload: a live conversation of 100,000 payloads never costs a pass
+    over all of it."""
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
