@@ -18,14 +18,20 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", ".."))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tcp_flood import BLOCK, bench_app, flood_while_measuring, run_client  # noqa: E402 - the same client and stall meter
+from http_serve import free_port, wait_for_port  # noqa: E402 - one way to find and wait for a port
+from tcp_flood import (  # noqa: E402 - the same client and stall meter
+    BLOCK,
+    bench_app,
+    flood_while_measuring,
+    listening_port,
+    run_client,
+)
 
 
 def echo_process() -> subprocess.Popen[str]:
@@ -72,23 +78,6 @@ def socat_path(install: bool) -> str | None:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
-
-
 def measure_relay(command: list[str], port: int | None, total: int) -> dict[str, float]:
     """Start a baseline relay process (it prints its port, or listens on `port`), flood through it."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -114,12 +103,7 @@ def measure_netlab(target: int, total: int) -> dict[str, float]:
     server.port.setValue(0)
     server.mode.setCurrentIndex(server.mode.findData("relay"))
     server.relay.port.setValue(target)
-    server.start()
-    deadline = time.monotonic() + 10
-    while not server.state.text().startswith("Listening") and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    port = int(server.state.text().rsplit(":", 1)[1])
+    port = listening_port(app, server)
 
     client, stall = flood_while_measuring(port, total)
     window.shutdown()

@@ -177,6 +177,16 @@ def flood_while_measuring(port: int, total: int) -> tuple[dict[str, float], dict
     return result["client"], stall
 
 
+def listening_port(app: Any, server: Any) -> int:
+    """Start the TCP tab's server (as set up) and wait, at most 10 s, for the port it listens on."""
+    server.start()
+    deadline = time.monotonic() + 10
+    while not server.state.text().startswith("Listening") and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    return int(server.state.text().rsplit(":", 1)[1])
+
+
 def bench_app() -> Any:
     """NetLab's app with settings of its own in a fresh folder: a workspace saved by an earlier run
     (a relay left in the server's mode, say) must not change what this run measures."""
@@ -203,12 +213,7 @@ def measure_netlab(total: int) -> dict[str, float]:
     window.show()
     server = window.tcp.server
     server.port.setValue(0)
-    server.start()
-    deadline = time.monotonic() + 10
-    while not server.state.text().startswith("Listening") and time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
-    port = int(server.state.text().rsplit(":", 1)[1])
+    port = listening_port(app, server)
     client, stall = flood_while_measuring(port, total)
     rows = len(server.log.store)
     dropped = server.log.store.dropped + server.log.bridge_dropped

@@ -29,10 +29,11 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", ".."))
 
+from tcp_flood import StallMeter, bench_app  # the script's folder is on sys.path; one stall meter
+
 from netlab.udp.drops import KernelDrops
 
 SIZE = 64
-TICK_MS = 5
 
 
 def sender_process(port: int, seconds: float) -> None:
@@ -96,33 +97,6 @@ def measure_bare(seconds: float, during: Callable[[], None] | None = None) -> di
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-class StallMeter:
-    """A 5 ms GUI timer; every gap beyond 5 ms is a stall the user would feel."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QTimer
-
-        self.gaps: list[float] = []
-        self._last = time.perf_counter()
-        self.timer = QTimer()
-        self.timer.setInterval(TICK_MS)
-        self.timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        now = time.perf_counter()
-        self.gaps.append(max(0.0, (now - self._last) * 1000 - TICK_MS))
-        self._last = now
-
-    def start(self) -> None:
-        self._last = time.perf_counter()
-        self.timer.start()
-
-    def stop(self) -> dict[str, float]:
-        self.timer.stop()
-        gaps = sorted(self.gaps) or [0.0]
-        return {"max": gaps[-1], "p99": gaps[min(len(gaps) - 1, int(len(gaps) * 0.99))]}
 
 
 def run_while(app: Any, work: Callable[[], Any]) -> Any:
@@ -219,8 +193,6 @@ def main() -> None:
     if args.bare_receiver:
         bare_receiver_process()
         return
-
-    from tcp_flood import bench_app  # the script's folder is on sys.path
 
     app = bench_app()
     netlab = measure_netlab(app, args.seconds)
