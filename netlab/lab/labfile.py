@@ -159,10 +159,8 @@ def from_data(data: Any, *, unread: Collection[str] = ()) -> Lab:
         if key in unread:
             states[key] = Unread(key, section)
             continue
-        from netlab.lab.serial import load  # cattrs, loaded on first use
-
         try:
-            states[key] = load(SECTIONS[key], section, f"sections.{key}")
+            states[key] = read_section(Unread(key, section))
         except ConfigError as exc:
             raise LabError(str(exc.problems[0])) from None
     return Lab(
