@@ -72,6 +72,30 @@ def test_segments_views_encoding_find_close_and_live(qtbot: QtBot) -> None:
     assert not dialog.isVisible()
 
 
+def test_find_sees_a_match_across_the_cut_between_pieces_and_raw_keeps_a_segment_on_one_line(
+    qtbot: QtBot,
+) -> None:
+    pane = LogPane("follow")
+    qtbot.addWidget(pane)
+    pane.show()
+    cut = logpane.PIECE_BYTES
+    long = b"a" * (cut - 3) + b"NEEDLE" + b"b" * 100  # "NEE" ends the first piece, "DLE" starts the next
+    pane.add_events([data(Direction.SENT, b"hello"), data(Direction.RECEIVED, long)])
+    dialog = open_follow(qtbot, pane)
+    assert [len(piece.data()) for piece in dialog.model.pieces] == [5, cut, 103]
+    for view in ("ASCII", "Raw"):
+        dialog.view_as.setCurrentText(view)
+        dialog.text.setCurrentIndex(dialog.model.index(0))
+        dialog.find_text.setText("needle" if view == "ASCII" else b"NEEDLE".hex())
+        dialog.find_next()
+        assert dialog.text.currentIndex().row() == 1 and dialog.found.text() == "segment 2 of 2"
+    assert dialog.shown_text().split("\n") == [b"hello".hex(), long.hex()]
+    dialog.view_as.setCurrentText("Hex dump")  # its lines stand alone: no match across them
+    dialog.find_text.setText("45 44 4c")  # "EDL", split over two lines of the dump
+    dialog.find_next()
+    assert dialog.found.text() == "not found"
+
+
 def test_a_long_conversation_comes_in_over_several_turns_and_all_of_it_shows(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -835,6 +835,14 @@ class SegmentModel(QAbstractListModel):
             return self._mono
         return None
 
+    def continues(self, row: int) -> bool:
+        """The next row goes on with this row's bytes: both are pieces of one segment, in a view of
+        bare bytes (ASCII or Raw; the hex dump's lines stand alone)."""
+        pieces = self.pieces
+        if self.view == "Hex dump" or row + 1 >= len(pieces):
+            return False
+        return pieces[row + 1].segment is pieces[row].segment
+
     def number(self, row: int) -> int:
         """The segment of a row, counted from 1 among the segments shown."""
         return self.pieces[row].segment.number - self.segments[0].number + 1
@@ -1013,8 +1021,7 @@ class FollowStreamDialog(QDialog):
         texts = [model.text(row) for row in range(len(model.pieces))]
         out = texts[:1]
         for row in range(1, len(texts)):  # pieces of one segment continue; a new segment starts a line
-            same = model.pieces[row].segment is model.pieces[row - 1].segment and model.view == "ASCII"
-            out.append(texts[row] if same else "\n" + texts[row])
+            out.append(texts[row] if model.continues(row - 1) else "\n" + texts[row])
         return "".join(out)
 
     @Slot()
@@ -1026,7 +1033,10 @@ class FollowStreamDialog(QDialog):
         start = self.text.currentIndex().row() + 1 if self.text.currentIndex().isValid() else 0
         for step in range(count):
             row = (start + step) % count
-            if needle in self.model.text(row).lower():
+            text = self.model.text(row)
+            if self.model.continues(row):  # a match may run on across the cut into the next piece
+                text += self.model.text(row + 1)[: len(needle) - 1]
+            if needle in text.lower():
                 index = self.model.index(row)
                 self.text.setCurrentIndex(index)
                 self.text.scrollTo(index)
