@@ -61,6 +61,17 @@ def look_up(
     threading.Thread(target=run, name=name, daemon=True).start()
 
 
+def lookup_timed_out(source: str, conn: int, peer: str, host: str, seconds: float) -> Error:
+    """The error for a name lookup that outlasted the connect timeout, in plain words."""
+    return Error(
+        source=source,
+        conn=conn,
+        peer=peer,
+        message=f"The name lookup for '{host}' took longer than {seconds:g} s",
+        hint="the DNS server is slow or unreachable: check the network, or type an IP address",
+    )
+
+
 Render = Callable[[], bytes]  # one periodic send's bytes, made afresh each time ({counter} runs on)
 
 
@@ -204,16 +215,7 @@ class TcpClients(StreamEngine):
         self._configs.pop(conn, None)
         host = config.host.strip("[]")
         where = f"{host}:{config.port}"
-        seconds = f"{config.connect_timeout:g}"
-        self.emit(
-            Error(
-                source=self.source,
-                conn=conn,
-                peer=where,
-                message=f"The name lookup for '{host}' took longer than {seconds} s",
-                hint="the DNS server is slow or unreachable: check the network, or type an IP address",
-            )
-        )
+        self.emit(lookup_timed_out(self.source, conn, where, host, config.connect_timeout))
         self.emit(Closed(source=self.source, conn=conn, peer=where, reason="the name lookup timed out"))
 
     def _connect(

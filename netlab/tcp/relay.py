@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import socket
 import ssl
+import time
 from functools import partial
 from typing import TYPE_CHECKING
 
+from netlab.core.engine import Timer
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Info, SocketCall
 from netlab.core.tls import client_context
-from netlab.tcp.client import Address, look_up
+from netlab.tcp.client import Address, look_up, lookup_timed_out, resolve
 from netlab.tcp.rewrite import RelayTarget, rewrite
 from netlab.tcp.stream import State, Stream
 
@@ -35,6 +37,7 @@ class Relay:
         self.target = target
         self.rewritten = [0] * len(target.rewrites)  # matches changed by each rule, for the log
         self._targets: dict[int, Stream] = {}  # client conn -> its connection to the target
+        self._looking_up: dict[int, Timer] = {}  # client conn -> when its target's lookup gives up
         self._context: ssl.SSLContext | None = None
 
     def setup(self) -> None:
@@ -76,12 +79,30 @@ class Relay:
                 )
             )
 
+        # The lookup has the connect timeout too: a DNS server that never answers must not hold the
+        # client in limbo for as long as the system resolver keeps trying.
+        deadline = time.monotonic() + self.target.connect_timeout
+        self._looking_up[client.conn] = server.loop.call_at(deadline, self._lookup_timed_out, client)
         name = f"netlab-relay-{client.conn}"
-        look_up(server.loop, host, port, socket.AF_UNSPEC, partial(self._resolved, client), name=name)
+        deliver = partial(self._resolved, client)
+        look_up(server.loop, host, port, socket.AF_UNSPEC, deliver, name=name, resolver=resolve)
+
+    def _lookup_timed_out(self, client: Stream) -> None:
+        if self._looking_up.pop(client.conn, None) is None or client.state is State.CLOSED:
+            return
+        target = self.target
+        server = self.server
+        host = target.host.strip("[]")
+        server.emit(
+            lookup_timed_out(server.source, client.conn, target.address, host, target.connect_timeout)
+        )
+        client.close(f"the relay could not look up {host}")
 
     def _resolved(self, client: Stream, outcome: list[Address] | BaseException) -> None:
-        if client.state is State.CLOSED:
-            return
+        timer = self._looking_up.pop(client.conn, None)
+        if timer is None or client.state is State.CLOSED:
+            return  # timed out, or the client left meanwhile: the answer comes too late to matter
+        timer.cancel()
         if not isinstance(outcome, BaseException) and not outcome:
             outcome = socket.gaierror(socket.EAI_NONAME, "no address")
         try:
@@ -185,6 +206,10 @@ class Relay:
         was_target = self.is_target(stream)
         if was_target:
             del self._targets[stream.conn]
+        else:
+            lookup = self._looking_up.pop(stream.conn, None)
+            if lookup is not None:  # the client left before its target was found
+                lookup.cancel()
         other = stream.feeds
         if other is not None and other.state is not State.CLOSED:
             other.close("the server's side of the relay ended" if was_target else "the client's side ended")

@@ -139,7 +139,7 @@ class RelayTarget:
     tls_verify: bool = True
     ca_file: str = ""
     rewrites: tuple[Rewrite, ...] = field(default=())
-    connect_timeout: float = 5.0
+    connect_timeout: float = 5.0  # seconds for the name lookup, and again for the connect
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rewrites", tuple(self.rewrites))

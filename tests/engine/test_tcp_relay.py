@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+import netlab.tcp.relay as relay_module
 from netlab.core.events import Closed, Data, Direction, Error, Info, Listening, TlsInfo
 from netlab.tcp.code import Flavour, server_program
 from netlab.tcp.config import ServerMode, TcpServerConfig
@@ -209,6 +210,29 @@ def test_an_unreachable_server_is_said_plainly_and_the_client_is_closed(recorder
     error = recorder.wait_for(lambda e: isinstance(e, Error))
     assert "refused" in error.message.lower() and f"127.0.0.1:{refused}" in error.message  # type: ignore[attr-defined]
     recorder.wait_for(lambda e: isinstance(e, Closed) and e.reason == "the server's side of the relay ended")
+
+
+def test_a_lookup_slower_than_the_connect_timeout_closes_the_client_in_plain_words(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def hanging(host: str, port: int, family: int) -> list[tuple[int, tuple[str, int]]]:
+        release.wait(60)  # a DNS server that never answers (let go at the end of the test)
+        return [(socket.AF_INET, ("127.0.0.1", port))]
+
+    monkeypatch.setattr(relay_module, "resolve", hanging)
+    target = RelayTarget(host="slow.example", port=9, connect_timeout=0.2)
+    try:
+        with relay(target, recorder) as port, connect(port) as client:
+            assert recv_until_closed(client) == b""
+            error = recorder.wait_for(lambda e: isinstance(e, Error))
+            closed = recorder.wait_for(lambda e: isinstance(e, Closed))
+    finally:
+        release.set()
+    assert error.message == "The name lookup for 'slow.example' took longer than 0.2 s"  # type: ignore[attr-defined]
+    assert closed.reason == "the relay could not look up slow.example"  # type: ignore[attr-defined]
+    assert [e for e in recorder.events if isinstance(e, Error)] == [error]
 
 
 @pytest.fixture(scope="module")
