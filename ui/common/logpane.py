@@ -1031,11 +1031,14 @@ class FollowStreamDialog(QDialog):
             return
         count = len(self.model.pieces)
         start = self.text.currentIndex().row() + 1 if self.text.currentIndex().isValid() else 0
+        following: str | None = None  # the next row's text, rendered already for the row before it
         for step in range(count):
             row = (start + step) % count
-            text = self.model.text(row)
+            text = self.model.text(row) if following is None else following
+            following = None
             if self.model.continues(row):  # a match may run on across the cut into the next piece
-                text += self.model.text(row + 1)[: len(needle) - 1]
+                following = self.model.text(row + 1)
+                text += following[: len(needle) - 1]
             if needle in text.lower():
                 index = self.model.index(row)
                 self.text.setCurrentIndex(index)
