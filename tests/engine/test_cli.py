@@ -125,7 +125,7 @@ def test_cli_rejects_bad_input_with_the_configs_words() -> None:
 
 
 def test_cli_never_imports_qt() -> None:
-    code = "import sys, netlab.cli; sys.exit('PySide6' in sys.modules)"
+    code = "import sys, netlab.cli, netlab.commands, ui.launch; sys.exit('PySide6' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], timeout=WAIT * 4, check=False).returncode == 0
 
 
@@ -198,7 +198,7 @@ def test_every_command_can_print_its_program() -> None:
     """--code is on every command, so a new command cannot forget it."""
     import argparse
 
-    from netlab.cli import build_parser
+    from netlab.commands import build_parser
 
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     missing = [name for name, sub in commands.choices.items() if "--code" not in sub._option_string_actions]

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from netlab import cli
+from netlab import commands
 from netlab.core.errors import error_event, explain
 from netlab.core.events import (
     Closed,
@@ -110,7 +110,7 @@ def test_cli_client_stops_at_the_dns_error(capsys: pytest.CaptureFixture[str]) -
     args = argparse.Namespace(file=None, wait=0.2, hexdump=False, trace=False)
     config = TcpClientConfig(host="no.such.host.invalid", port=9000, connect_timeout=0.5)
     with running(engine):
-        status = cli._client_session(engine, config, events, b"hi", args)
+        status = commands._client_session(engine, config, events, b"hi", args)
     err = capsys.readouterr().err
     assert status == 1
     assert "The host name 'no.such.host.invalid' could not be found" in err

@@ -148,7 +148,7 @@ def test_a_client_that_never_finishes_the_handshake_is_closed(recorder: Recorder
 
 
 def test_the_cli_option_says_what_it_does() -> None:
-    from netlab.cli import build_parser
+    from netlab.commands import build_parser
 
     parser = build_parser()
     args = parser.parse_args(["tcp-client", "127.0.0.1", "9", "--tls", "--no-verify"])

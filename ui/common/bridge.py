@@ -65,6 +65,11 @@ def collect_garbage_on_the_gui_thread() -> None:
     _gc_timer.start()
 
 
+def garbage_collected_on_a_timer() -> bool:
+    """True once collect_garbage_on_the_gui_thread() has turned automatic collection off for good."""
+    return _gc_timer is not None
+
+
 def _collect_due_generations() -> None:
     """What automatic GC would have done by now: the oldest generation past its threshold.
 
