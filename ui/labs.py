@@ -227,7 +227,7 @@ class LabController(QObject):
             return f"Not saved: {path} could not be written ({exc.strerror or exc})"
         self._set_path(path)
         self._remember(path)
-        from netlab.lab.serial import has_secrets  # cattrs, loaded when a lab is first saved
+        from netlab.lab.serial import has_secrets  # with msgspec: loaded when a lab is first saved
 
         left_out = not secrets and any(has_secrets(s) for s in lab.states.values())
         self.status.emit(

@@ -2,14 +2,21 @@
 
 Events are frozen snapshots. Payloads stay bytes; nothing here formats them (see present.py).
 Every event carries a wall-clock time (for dates) and a monotonic time (for deltas).
+
+They are frozen msgspec Structs, not dataclasses: an engine makes one for every read, and a Struct
+is made in 0.14 us against 1.4 us for a frozen slotted dataclass (12 classes also take 0.9 ms to
+define instead of 6.3 ms at start-up, issue 8). Their fields never hold a container that could lead
+back to an event, so they cannot form a reference cycle: gc=False keeps the garbage collector from
+walking the million events a long capture holds. Change one with msgspec.structs.replace().
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import Enum
+
+import msgspec
 
 
 class Direction(str, Enum):
@@ -20,39 +27,35 @@ class Direction(str, Enum):
     SYSTEM = "system"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
+class Event(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Base of every event. conn 0 means the engine itself rather than one connection.
 
     conversation is the key of the conversation the event belongs to, unique for the life of the
     process (see netlab.core.conversations); "" for engine-wide rows.
     """
 
-    wall: float = field(default_factory=time.time)
-    mono: float = field(default_factory=time.monotonic)
+    wall: float = msgspec.field(default_factory=time.time)
+    mono: float = msgspec.field(default_factory=time.monotonic)
     source: str = ""
     conn: int = 0
     peer: str = ""
     conversation: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Data(Event):
+class Data(Event, frozen=True, kw_only=True):
     """Bytes that went over a connection."""
 
     direction: Direction
     data: bytes
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Info(Event):
+class Info(Event, frozen=True, kw_only=True):
     """A plain system line: listening, stopped, a mode's note."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PeriodicEnded(Info):
+class PeriodicEnded(Info, frozen=True, kw_only=True):
     """A periodic send on conn ended (finished its count, stopped by you, or the connection closed).
 
     A plain Info line in the log; a send box's Start/Stop button listens for it to flip back.
@@ -61,46 +64,40 @@ class PeriodicEnded(Info):
     sends: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SocketCall(Event):
+class SocketCall(Event, frozen=True, kw_only=True):
     """One socket API call, for the socket-call trace: `call` as a student would write it."""
 
     call: str
     result: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Listening(Event):
+class Listening(Event, frozen=True, kw_only=True):
     """A server is bound and listening; port is the real one (never 0)."""
 
     host: str
     port: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Opened(Event):
+class Opened(Event, frozen=True, kw_only=True):
     """A connection was established (accepted by a server or connected by a client)."""
 
     local: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Closed(Event):
+class Closed(Event, frozen=True, kw_only=True):
     """A connection ended; reason is in plain words."""
 
     reason: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TlsInfo(Event):
+class TlsInfo(Event, frozen=True, kw_only=True):
     """A TLS handshake finished."""
 
     version: str
     cipher: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Error(Event):
+class Error(Event, frozen=True, kw_only=True):
     """An expected failure in plain words, with a hint; detail holds a traceback only if unexpected."""
 
     message: str
@@ -108,8 +105,7 @@ class Error(Event):
     detail: str = ""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpExchange(Event):
+class HttpExchange(Event, frozen=True, kw_only=True):
     """One HTTP request and the response to it, as an access log shows it."""
 
     method: str
@@ -122,8 +118,7 @@ class HttpExchange(Event):
     saved: tuple[str, ...] = ()  # names an upload was saved under
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Stopped(Event):
+class Stopped(Event, frozen=True, kw_only=True):
     """The engine's run() is about to return."""
 
 

@@ -87,14 +87,12 @@ class DownloadConfig:
 
 
 # ---------------------------------------------------------------------- events (job = the job's number)
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadQueued(Info):
+class DownloadQueued(Info, frozen=True, kw_only=True):
     job: int
     url: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadStarted(Info):
+class DownloadStarted(Info, frozen=True, kw_only=True):
     """The server answered: the body now streams to path + '.part'."""
 
     job: int
@@ -103,8 +101,7 @@ class DownloadStarted(Info):
     total: int | None  # Content-Length, if the server sent one
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadProgress(Event):
+class DownloadProgress(Event, frozen=True, kw_only=True):
     job: int
     done: int
     total: int | None
@@ -118,20 +115,17 @@ class DownloadProgress(Event):
         return min(100.0, 100.0 * self.done / self.total)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadFinished(Info):
+class DownloadFinished(Info, frozen=True, kw_only=True):
     job: int
     path: str
     size: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadCancelled(Info):
+class DownloadCancelled(Info, frozen=True, kw_only=True):
     job: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class DownloadFailed(Error):
+class DownloadFailed(Error, frozen=True, kw_only=True):
     job: int
 
 

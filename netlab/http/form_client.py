@@ -61,8 +61,7 @@ class Cookie:
     path: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FormResponse(Info):
+class FormResponse(Info, frozen=True, kw_only=True):
     """A response arrived (a log line, and everything the tab's response view shows)."""
 
     backend: Backend

@@ -5,7 +5,9 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+
+import msgspec
 
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
@@ -157,7 +159,7 @@ class RawHttpClient(TcpClients):
         elif isinstance(event, Info) and NO_VERIFY_LABEL in event.text:
             # The stream names the TCP client's tick; this tab's tick says it the other way round.
             text = event.text.replace(f"('{NO_VERIFY_LABEL}' is on)", f"('{VERIFY_LABEL}' is off)")
-            event = replace(event, text=text)
+            event = msgspec.structs.replace(event, text=text)
         super().emit(event)
 
     def stream_ready(self, stream: Stream) -> None:

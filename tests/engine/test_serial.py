@@ -13,7 +13,7 @@ import typing
 from typing import Any
 
 import pytest
-from hypothesis import given, reject, settings
+from hypothesis import example, given, reject, settings
 from hypothesis import strategies as st
 
 import netlab
@@ -22,6 +22,7 @@ from netlab.core.codec import Payload, PayloadKind
 from netlab.core.config import ConfigError, Family
 from netlab.core.sendbox import SendBox
 from netlab.http.file_server import FileServerConfig
+from netlab.lab import serial
 from netlab.lab.labfile import SECTIONS
 from netlab.lab.serial import dump, has_secrets, load
 from netlab.tcp.config import ServerMode, TcpClientConfig, TcpServerConfig, TlsServerSettings
@@ -157,6 +158,33 @@ def test_any_junk_is_a_config_error_never_a_crash(cls: type[Any], junk: dict[str
         load(cls, junk)
     except ConfigError as exc:
         assert exc.problems and all(p.field and p.message for p in exc.problems)
+
+
+@pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
+@settings(max_examples=60, deadline=None)
+@given(junk=st.dictionaries(st.sampled_from(["host", "port", "mode", "rules", "tls", "payload", "x"]), JSON))
+@example(junk={"port": "12"})
+@example(junk={"port": True})
+@example(junk={"port": 12.0})
+@example(junk={"host": 5})
+@example(junk={"rules": "exit"})
+@example(junk={"tls": {"self_signed": 1}})
+def test_the_fast_way_accepts_only_what_cattrs_accepts_and_builds_the_same(
+    cls: type[Any], junk: dict[str, Any]
+) -> None:
+    """load() takes msgspec's answer when it has one and no key was left out; cattrs must agree."""
+    fast = serial.fast_load(cls, junk)
+    if fast is not None:
+        assert serial._converter().structure(junk, cls) == fast
+
+
+@pytest.mark.parametrize("cls", CONFIGS, ids=lambda c: c.__name__)
+@settings(max_examples=20, deadline=None)
+@given(data=st.data())
+def test_good_data_loads_the_fast_way_as_cattrs_loads_it(cls: type[Any], data: st.DataObject) -> None:
+    config = data.draw(configs(cls))
+    saved = json.loads(json.dumps(dump(config)))
+    assert serial.fast_load(cls, saved) == serial._converter().structure(saved, cls) == config
 
 
 def test_enums_are_written_by_value_and_tuples_as_lists() -> None:

@@ -18,7 +18,7 @@ NOT_AT_START = [
     "netlab.http.file_server",
     "httptools",
     # Tabs after the first are built when first opened; code generators when the code is shown;
-    # cattrs when a lab is read or written (the menu reads only the sample labs' titles).
+    # cattrs when a lab is saved or one is bad (msgspec loads good ones; the menu reads only titles).
     "ui.tabs.udp",
     "ui.tabs.files",
     "netlab.tcp.code",
