@@ -195,7 +195,9 @@ class MainWindow(QMainWindow):
 
     def save_settings(self) -> None:
         store = QSettings()
-        store.setValue("window/geometry", self.saveGeometry())
+        geometry = self.saveGeometry()
+        if store.value("window/geometry") != geometry:  # the same value set again is written again
+            store.setValue("window/geometry", geometry)
         self.labs.save_workspace(store)
         store.sync()
 

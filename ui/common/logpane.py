@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import html
+import functools
 import io
 import weakref
 from typing import Any
@@ -73,6 +73,17 @@ from ui.common.widgets import OneLineLabel, named
 TEXT_COLOURS = {Direction.SENT: "#9b1c1c", Direction.RECEIVED: "#1a3a9b", Direction.SYSTEM: "#666666"}
 BACK_COLOURS = {Direction.SENT: "#fbeded", Direction.RECEIVED: "#ededfb", Direction.SYSTEM: "#ffffff"}
 ERROR_COLOUR = "#b3261e"
+
+
+class Brushes:
+    """The log's colours as Qt brushes, for the table's foreground and background roles."""
+
+    def __init__(self) -> None:
+        self.text = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
+        self.back = {d: QBrush(QColor(c)) for d, c in BACK_COLOURS.items()}
+        self.error = QBrush(QColor(ERROR_COLOUR))
+
+
 DETAIL_LIMIT = 1024 * 1024  # bytes of one payload shown in the detail pane
 
 COLUMN_COUNT = len(COLUMNS)
@@ -111,13 +122,15 @@ class LogModel(QAbstractTableModel):
         self.rows: Ring[Row] = Ring()
         self.filter = LogFilter()
         self.paused = False
-        self._text_brushes = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
-        self._back_brushes = {d: QBrush(QColor(c)) for d, c in BACK_COLOURS.items()}
-        self._error_brush = QBrush(QColor(ERROR_COLOUR))
         self._mono = mono_font()
         self._cache: dict[int, tuple[str, ...]] = {}  # seq -> cell texts
         self._scan: int | None = None  # next store seq a rebuild looks at, while one is going
         self._generation = 0  # which rebuild a scheduled chunk belongs to
+
+    @functools.cached_property
+    def _brushes(self) -> Brushes:
+        """Made for the first row shown: Qt's first QBrush costs 2 ms, not worth an empty log's start."""
+        return Brushes()
 
     # ------------------------------------------------------------------ Qt model API
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -179,9 +192,9 @@ class LogModel(QAbstractTableModel):
         event = row.event
         if role == _FOREGROUND:
             failed = isinstance(event, Error) or (isinstance(event, HttpExchange) and event.status >= 400)
-            return self._error_brush if failed else self._text_brushes[direction_of(event)]
+            return self._brushes.error if failed else self._brushes.text[direction_of(event)]
         if role == _BACKGROUND:
-            return self._back_brushes[direction_of(event)]
+            return self._brushes.back[direction_of(event)]
         if role == _FONT:
             return self._mono if column == 6 and isinstance(event, Data) else None
         if role == _ALIGNMENT:
@@ -719,6 +732,8 @@ class LogPane(QWidget):
 
 def marked_html(data: bytes, encoding: str, colour: str = "#000000") -> str:
     """Decoded text as HTML; undecodable bytes shown as \\xNN on a yellow mark."""
+    import html  # here, not at the top: 1.4 ms of the window's start (issue 8)
+
     parts = []
     for text, bad in decode_marked(data, encoding):
         escaped = html.escape(text)

@@ -183,7 +183,9 @@ class FoldButton(QToolButton):
         self.setAutoRaise(True)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggled.connect(self._on_toggled)
-        self._on_toggled(True)
+        # Unfolded, as the section already is: showing it again here would polish every widget in it
+        # now, even in a section folded away straight after and never opened (issue 8).
+        self.setArrowType(Qt.ArrowType.DownArrow)
 
     def unfolded(self) -> bool:
         return self.isChecked()
