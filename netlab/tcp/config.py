@@ -91,6 +91,8 @@ class TlsServerSettings:
 
 @dataclass(frozen=True)
 class TcpServerConfig:
+    """A TCP server: where it listens, what it does with each client's bytes, TLS, and relay mode."""
+
     host: str = "127.0.0.1"
     port: int = 9000
     family: Family = Family.IPV4
@@ -132,6 +134,8 @@ class TcpServerConfig:
 
 @dataclass(frozen=True)
 class TcpClientConfig:
+    """A TCP client: the server to connect to, socket options, TLS, and how it waits before sending."""
+
     host: str = "127.0.0.1"
     port: int = 9000
     family: Family = Family.AUTO
