@@ -63,8 +63,9 @@ def test_no_command_opens_the_app_with_the_collector_off_until_the_window_shows(
 
 
 def test_once_the_window_shows_start_up_objects_are_frozen_and_the_collector_is_back_on(
-    collector_restored: None,
+    monkeypatch: pytest.MonkeyPatch, collector_restored: None
 ) -> None:
+    monkeypatch.setattr(bridge, "garbage_collected_on_a_timer", lambda: False)  # no engine yet
     gc.disable()
     ui.app.keep_start_up_objects()
     assert gc.isenabled() and gc.get_freeze_count() > 10_000
