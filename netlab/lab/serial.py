@@ -169,9 +169,10 @@ def fast_load(cls: type[T], data: Any) -> T | None:
     try:
         # As strict as the hooks below: no "12" for 12, no true for 1, no "exit" for ["exit"].
         config = msgspec.convert(data, cls, strict=True)
+        left_out = _left_out(data, msgspec.to_builtins(config))
     except Exception:  # refused, or a type msgspec cannot read
         return None
-    return None if _left_out(data, msgspec.to_builtins(config)) else config
+    return None if left_out else config
 
 
 def _left_out(data: Any, built: Any) -> bool:

@@ -187,6 +187,20 @@ def test_good_data_loads_the_fast_way_as_cattrs_loads_it(cls: type[Any], data: s
     assert serial.fast_load(cls, saved) == serial._converter().structure(saved, cls) == config
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"rules": [{"match": "exact", "pattern": "hi", "reply": "yo", "typo": 1}], "mode": "rules"},
+        {"relay": {"host": "127.0.0.1", "colour": "blue"}},
+        {"tls": {"self_signed": True, "extra": 0}},
+    ],
+)
+def test_a_key_msgspec_ignores_deep_inside_goes_to_cattrs_and_is_refused(data: dict[str, Any]) -> None:
+    assert serial.fast_load(TcpServerConfig, data) is None
+    with pytest.raises(ConfigError, match="is not a field NetLab knows"):
+        load(TcpServerConfig, data, "server")
+
+
 def test_enums_are_written_by_value_and_tuples_as_lists() -> None:
     config = TcpServerConfig(mode=ServerMode.RULES, rules=(Rule(MatchKind.REGEX, "^a+$", "b"),))
     data = dump(config)
