@@ -824,7 +824,7 @@ class SegmentModel(QAbstractListModel):
         self.view = "ASCII"
         self.encoding = "utf-8"
         self._numbered = 0
-        self._brushes = {d: QBrush(QColor(c)) for d, c in TEXT_COLOURS.items()}
+        self._brushes = Brushes().text
         self._mono = mono_font()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
