@@ -12,9 +12,9 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from netlab.core.counters import Counters
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Error, Event, Sink, Stopped
 
@@ -150,18 +150,6 @@ class Registered:
         else:
             selector.modify(self.sock, wanted, self._on_ready)
         self._interest = wanted
-
-
-@dataclass(frozen=True)
-class Counters:
-    """A snapshot of an engine's totals; rates come from the difference of two snapshots."""
-
-    connections: int = 0
-    messages_in: int = 0
-    messages_out: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-    dropped_bytes: int = 0
 
 
 class Engine:

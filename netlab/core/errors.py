@@ -9,13 +9,9 @@ import sys
 from netlab.core.codec import CodecError
 from netlab.core.config import ConfigError, format_address
 from netlab.core.events import Error
-from netlab.core.problem import Problem
+from netlab.core.problem import NetLabError, Problem
 
 __all__ = ["EXPECTED", "NetLabError", "Problem", "error_event", "explain"]
-
-
-class NetLabError(Exception):
-    """Base of NetLab's own exceptions; str() is fit to show to a user."""
 
 
 # What the network, TLS, files and codecs raise when something expected goes wrong. An engine turns

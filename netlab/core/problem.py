@@ -1,4 +1,5 @@
-"""The one shape of "something went wrong": a plain message and a hint, for every field, codec and error."""
+"""The one shape of "something went wrong": a plain message and a hint, for every field, codec and error;
+and the base of NetLab's own exceptions."""
 
 from __future__ import annotations
 
@@ -18,3 +19,7 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.message}: {self.hint}" if self.hint else self.message
+
+
+class NetLabError(Exception):
+    """Base of NetLab's own exceptions; str() is fit to show to a user. (errors.py maps them to events.)"""

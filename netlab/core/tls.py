@@ -10,7 +10,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from netlab.core.errors import NetLabError
+from netlab.core.problem import NetLabError
 
 if TYPE_CHECKING:
     import ssl  # imported where a context is made: the window opens without it (issue 8)

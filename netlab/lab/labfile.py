@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from netlab.core.config import ConfigError
-from netlab.core.errors import NetLabError
+from netlab.core.problem import NetLabError
 from netlab.lab import SUFFIX
 
 FORMAT = "netlab-lab"

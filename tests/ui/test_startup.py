@@ -25,7 +25,12 @@ NOT_AT_START = [
     "netlab.udp.code",
     "netlab.http.code",
     "cattrs",
-    # The TCP engines when Start or Connect is first clicked.
+    # The TCP engines when Start or Connect is first clicked; with them the engine shell, the error
+    # table and the socket modules they need.
+    "netlab.core.engine",
+    "netlab.core.errors",
+    "socket",
+    "selectors",
     "netlab.tcp.server",
     "netlab.tcp.client",
     "netlab.tcp.stream",

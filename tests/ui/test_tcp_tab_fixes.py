@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from netlab.core.autoreply import MatchKind
 from netlab.core.config import port_problems
-from netlab.core.engine import Counters
+from netlab.core.counters import Counters
 from netlab.core.events import Direction
 from ui.common.widgets import CountersBar
 from ui.main_window import MainWindow

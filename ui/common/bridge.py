@@ -8,14 +8,16 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from netlab.core.engine import Engine
 from netlab.core.events import Data, Event, Sink, SocketCall
 
-E = TypeVar("E", bound=Engine)
+if TYPE_CHECKING:  # the tabs import the engines when one starts: sockets are not needed to paint
+    from netlab.core.engine import Engine
+
+E = TypeVar("E", bound="Engine")
 
 BATCH_INTERVAL_MS = 33
 MAX_PENDING_EVENTS = 200_000

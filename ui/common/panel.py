@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 from netlab.core.config import ConfigError
-from netlab.core.engine import Engine
 from netlab.core.events import Event, Sink
 from ui.common.bridge import EngineRunner
 from ui.common.logpane import LogPane
 from ui.common.widgets import CountersBar, FieldMarks
+
+if TYPE_CHECKING:
+    from netlab.core.engine import Engine
 
 COUNTER_INTERVAL_MS = 1000
 

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from netlab.core.checksum import Algorithm, ByteOrder, Checksum
 from netlab.core.codec import LineEnding, Payload, PayloadKind
-from netlab.core.errors import explain
 from netlab.core.events import Data, Direction, Error, Event, Info
 from ui.common.widgets import hbox, named, select_data
 
@@ -380,6 +379,8 @@ class ReceiveToFile(QWidget):
         self.written += sum(len(chunk) for chunk in chunks)
 
     def _fail(self, path: str, exc: OSError) -> None:
+        from netlab.core.errors import explain  # the error table needs socket: not the first paint
+
         problem = explain(exc, action="write")
         text = f"Could not save to {path}: {problem.message}"
         self.path_label.setText(f"{text} ({problem.hint})" if problem.hint else text)

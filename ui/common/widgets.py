@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from netlab.core.codec import ENCODINGS, CodecError, LineEnding, Payload, PayloadKind, text_for_bytes
 from netlab.core.config import Family, FieldProblem, port_problems
-from netlab.core.engine import Counters
+from netlab.core.counters import Counters
 from netlab.core.present import human_bytes
 from netlab.core.sendbox import PeriodicSend
 from netlab.core.variables import VARIABLES, Expander, VariableError, convert_template, payload_bytes
