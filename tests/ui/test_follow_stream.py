@@ -4,6 +4,7 @@ and payloads the store drops leaving the view."""
 
 from __future__ import annotations
 
+import tracemalloc
 from itertools import groupby, pairwise
 
 import pytest
@@ -137,6 +138,7 @@ def test_what_the_store_drops_leaves_the_view_and_offsets_keep_counting(qtbot: Q
 
 @settings(max_examples=400, deadline=None)
 @example(steps=[[(False, 0), (False, 0), (False, 0), (False, 1), (False, 0)], 4])  # only b"" left
+@example(steps=[[(True, 5), (False, 0)], 1])  # a segment of one empty payload is still kept
 @given(
     st.lists(
         st.one_of(
@@ -173,3 +175,19 @@ def test_the_pieces_always_cover_exactly_the_kept_payloads(steps: list[list[tupl
         assert all(a.end == b.start for a, b in pairwise(pieces))
         assert all(p.end - 1 < (p.start // logpane.PIECE_BYTES + 1) * logpane.PIECE_BYTES for p in pieces)
     assert len({id(p.segment) for p in model.pieces}) == len(model.segments)
+
+
+def test_a_request_reply_conversation_costs_the_view_little_beyond_its_payloads() -> None:
+    """Each payload of a ping-pong conversation is a segment of its own: the view keeps the store's
+    bytes and adds a few small objects each, not a list per segment (issue 8: log_rows' peak RSS)."""
+    messages = [data(Direction.SENT if i % 2 else Direction.RECEIVED, bytes(64)) for i in range(20_000)]
+    model = logpane.SegmentModel()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        model.add(messages)  # type: ignore[arg-type]
+        per_payload = (tracemalloc.get_traced_memory()[0] - before) / len(messages)
+    finally:
+        tracemalloc.stop()
+    assert len(model.segments) == 20_000
+    assert per_payload < 200  # a segment, its piece, its number and the view's slots; a list was 88 more
