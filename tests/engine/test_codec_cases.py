@@ -4,8 +4,14 @@ the defaults, and the boundaries of previews and dumps (found by mutation testin
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from netlab.core.codec import (
+    _CONTROL_TABLE,
+    _UNDECODABLE,
+    BINARY_MIN,
+    BINARY_SHARE,
     CodecError,
     LineEnding,
     Payload,
@@ -156,3 +162,22 @@ def test_binary_previews_as_escaped_bytes_and_text_with_a_stray_byte_as_text() -
     assert preview("é".encode() + b"\xff" * 4) == "\\xc3\\xa9" + "\\xff" * 4
     assert preview("你好".encode("gbk"), "gbk") == "你好"  # valid text in the chosen encoding
     assert preview(bytes(range(0xA0, 0x100)), "latin-1") == bytes(range(0xA0, 0x100)).decode("latin-1")
+
+
+def escaped_whole_head(data: bytes, encoding: str, limit: int) -> str:
+    """preview() as it was before it escaped only what can show: every byte of the head."""
+    head = data[: limit * 4]
+    undecodable = len(_UNDECODABLE.findall(head.decode(encoding, errors="surrogateescape")))
+    binary = undecodable >= BINARY_MIN and undecodable * BINARY_SHARE > len(head)
+    text = head.decode("ascii", errors="backslashreplace") if binary else decode_lossless(head, encoding)
+    text = text.translate(_CONTROL_TABLE)
+    return text[:limit] + "…" if len(text) > limit or len(head) < len(data) else text
+
+
+@given(
+    st.one_of(st.binary(max_size=600), st.text(max_size=300).map(str.encode)),
+    st.sampled_from(["utf-8", "latin-1", "gbk"]),
+    st.integers(1, 130),
+)
+def test_preview_escapes_only_what_shows_and_says_the_same(data: bytes, encoding: str, limit: int) -> None:
+    assert preview(data, encoding, limit) == escaped_whole_head(data, encoding, limit)
