@@ -7,15 +7,17 @@ import threading
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QStyledItemDelegate, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 import ui.common.bridge as bridge
 import ui.common.logpane as logpane
 from netlab.core.codec import preview
 from netlab.core.engine import Engine
-from netlab.core.events import Data, Direction
+from netlab.core.events import Data, Direction, Info
 from ui.common.bridge import EngineRunner
-from ui.common.logpane import LogModel, LogPane
+from ui.common.logpane import Brushes, LogModel, LogPane, mono_font
 
 calls = {"data": 0, "multiData": 0, "summary": 0, "rowCount": 0}
 
@@ -145,3 +147,34 @@ def test_an_engine_waits_for_the_gui_turn_to_end_and_no_longer(qtbot: QtBot) -> 
         late.start()
         late.join(5)
         assert not late.is_alive() and len(runner._pending) == 2
+
+
+def test_each_cell_is_drawn_with_its_rows_colours_and_its_columns_font_and_alignment(qtbot: QtBot) -> None:
+    """What the view's delegate takes from multiData for every cell: the row's direction colours,
+    the payload in a fixed-width font, No. and Bytes aligned right (and the same through data())."""
+    pane = LogPane("look")
+    qtbot.addWidget(pane)
+    pane.add_events(
+        [
+            Data(conn=1, peer="x:1", direction=Direction.SENT, data=b"hello"),
+            Info(text="listening", conn=1),
+            Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data=b"ok"),
+        ]
+    )
+    model, delegate, brushes = pane.model, QStyledItemDelegate(), Brushes()
+    mono = mono_font().family()
+    rows = [(Direction.SENT, True), (Direction.SYSTEM, False), (Direction.RECEIVED, True)]
+    for row, (direction, payload) in enumerate(rows):
+        for column in range(model.columnCount()):
+            index = model.index(row, column)
+            option = QStyleOptionViewItem()
+            option.displayAlignment = Qt.AlignmentFlag.AlignLeft  # as the view starts each cell
+            delegate.initStyleOption(option, index)  # asks multiData for every role at once
+            assert option.backgroundBrush.color() == brushes.back[direction].color()
+            assert option.palette.text().color() == brushes.text[direction].color()
+            assert (option.font.family() == mono) is (payload and column == 6)
+            assert bool(option.displayAlignment & Qt.AlignmentFlag.AlignRight) is (column in (0, 5))
+            assert option.text == model.data(index)
+            foreground = model.data(index, Qt.ItemDataRole.ForegroundRole)
+            assert foreground.color() == brushes.text[direction].color()
+    assert model.index(0, 2).data() == "+0.000000"  # the first row's delta

@@ -92,13 +92,16 @@ REBUILD_CHUNK = 10_000  # rows a rebuild filters per turn of the event loop: abo
 CELL_CACHE_ROWS = 4096  # rows whose cell texts are kept: a few screens' worth
 STATUS_MS = 250  # during traffic the row counts are redrawn at most 4 times a second
 
-_DISPLAY = Qt.ItemDataRole.DisplayRole
-_FOREGROUND = Qt.ItemDataRole.ForegroundRole
-_BACKGROUND = Qt.ItemDataRole.BackgroundRole
-_FONT = Qt.ItemDataRole.FontRole
-_ALIGNMENT = Qt.ItemDataRole.TextAlignmentRole
-_PAINT_ROLES = frozenset((_DISPLAY, _FOREGROUND, _BACKGROUND, _FONT, _ALIGNMENT))
+# Plain ints: Qt passes roles as ints, and comparing an int with an enum member costs more.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_RIGHT_COLUMNS = (0, 5)  # No. and Bytes
+_DELTA_COLUMN = 2
+_DATA_COLUMN = 6
 
 SAVE_FORMATS = {"Text (*.txt)": write_text, "CSV (*.csv)": write_csv, "JSON Lines (*.jsonl)": write_jsonl}
 
@@ -123,7 +126,7 @@ class LogModel(QAbstractTableModel):
         self.filter = LogFilter()
         self.paused = False
         self._mono = mono_font()
-        self._cache: dict[int, tuple[str, ...]] = {}  # seq -> cell texts
+        self._cache: dict[int, tuple[tuple[str, ...], QBrush, QBrush, bool]] = {}  # seq -> _look()
         self._scan: int | None = None  # next store seq a rebuild looks at, while one is going
         self._generation = 0  # which rebuild a scheduled chunk belongs to
 
@@ -173,54 +176,73 @@ class LogModel(QAbstractTableModel):
         """Every role of one cell in one call: a painted cell crosses into Python once, not seven times.
 
         Each crossing takes the GIL, and during a flood the engine thread holds it between socket
-        calls, so each one can wait; fewer crossings is what keeps repaints short (issue 8).
+        calls, so each one can wait; fewer crossings, and little Python in each, is what keeps
+        repaints short (issue 8). A row's look is made once (`_look`), not per cell and role.
         """
         if not index.isValid():
             return
         position, column = index.row(), index.column()
+        cells, foreground, background, payload = self._look(position)
+        # Every role this model answers is set, None too: Qt hands the same span from cell to cell,
+        # so a role left alone would keep the last cell's value (the Time column aligned right).
         for slot in span:
             role = slot.role()
-            if role in _PAINT_ROLES:
-                slot.setData(self._role(position, column, role))
+            if role == _DISPLAY:
+                slot.setData(self._delta(position) if column == _DELTA_COLUMN else cells[column])
+            elif role == _FOREGROUND:
+                slot.setData(foreground)
+            elif role == _BACKGROUND:
+                slot.setData(background)
+            elif role == _FONT:
+                slot.setData(self._mono if payload and column == _DATA_COLUMN else None)
+            elif role == _ALIGNMENT:
+                slot.setData(_RIGHT if column in _RIGHT_COLUMNS else None)
 
     def _role(self, position: int, column: int, role: int) -> Any:
+        """One role of one cell, as multiData sets it (for data(): tests, accessibility, copies)."""
+        cells, foreground, background, payload = self._look(position)
         if role == _DISPLAY:
-            if column == 2:
-                return self._delta(position)
-            return self._cells(position)[column]
-        row = self.rows[position]
-        event = row.event
+            return self._delta(position) if column == _DELTA_COLUMN else cells[column]
         if role == _FOREGROUND:
-            failed = isinstance(event, Error) or (isinstance(event, HttpExchange) and event.status >= 400)
-            return self._brushes.error if failed else self._brushes.text[direction_of(event)]
+            return foreground
         if role == _BACKGROUND:
-            return self._brushes.back[direction_of(event)]
+            return background
         if role == _FONT:
-            return self._mono if column == 6 and isinstance(event, Data) else None
+            return self._mono if payload and column == _DATA_COLUMN else None
         if role == _ALIGNMENT:
-            return _RIGHT if column in (0, 5) else None
+            return _RIGHT if column in _RIGHT_COLUMNS else None
         return None
 
-    def _cells(self, position: int) -> tuple[str, ...]:
-        """A row's text, made once when first shown (not on every repaint), kept for the newest rows."""
+    def _look(self, position: int) -> tuple[tuple[str, ...], QBrush, QBrush, bool]:
+        """A row's cell texts, colours and whether it is a payload: made once when first shown (not
+        on every repaint), kept for the newest rows."""
         row = self.rows[position]
-        cells = self._cache.get(row.seq)
-        if cells is None:
+        look = self._cache.get(row.seq)
+        if look is None:
             if len(self._cache) >= CELL_CACHE_ROWS:
                 self._cache.clear()
             event = row.event
             count = byte_count(event)
+            direction = direction_of(event)
+            failed = isinstance(event, Error) or (isinstance(event, HttpExchange) and event.status >= 400)
+            brushes = self._brushes
             cells = (
                 str(row.seq + 1),
                 format_clock(event.wall),
                 "",
-                "request" if isinstance(event, HttpExchange) else arrow(direction_of(event)),
+                "request" if isinstance(event, HttpExchange) else arrow(direction),
                 name_of(event),  # each pane belongs to one engine, so its name would only repeat
                 "" if count is None else str(count),
                 summary(event, self.filter.encoding),
             )
-            self._cache[row.seq] = cells
-        return cells
+            look = (
+                cells,
+                brushes.error if failed else brushes.text[direction],
+                brushes.back[direction],
+                isinstance(event, Data),
+            )
+            self._cache[row.seq] = look
+        return look
 
     def _delta(self, position: int) -> str:
         event = self.rows[position].event
