@@ -3,6 +3,8 @@ engine threads stand aside while the GUI paints (the GUI's turn)."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from typing import Any
 
@@ -178,3 +180,22 @@ def test_each_cell_is_drawn_with_its_rows_colours_and_its_columns_font_and_align
             foreground = model.data(index, Qt.ItemDataRole.ForegroundRole)
             assert foreground.color() == brushes.text[direction].color()
     assert model.index(0, 2).data() == "+0.000000"  # the first row's delta
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="thread nice values are Linux's")
+def test_an_engine_thread_runs_below_the_window(qtbot: QtBot) -> None:
+    """During a flood the window's thread must get a core before the engine and the peer do."""
+    seen: list[int] = []
+
+    class Probe(Engine):
+        def setup(self) -> bool:
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            self.loop.call_soon(self.stop)
+            return True
+
+    runner = EngineRunner(lambda sink: Probe(sink))
+    with qtbot.waitSignal(runner.finished, timeout=10_000):
+        runner.start()
+    window = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert seen == [min(19, window + bridge.ENGINE_NICE)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == window  # the window's own is kept
