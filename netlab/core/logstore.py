@@ -35,11 +35,13 @@ class Ring(Generic[T]):
         return len(self._items) - self._start
 
     def __getitem__(self, index: int) -> T:
+        items, start = self._items, self._start  # called for every painted cell: one len() only
+        size = len(items) - start
         if index < 0:
-            index += len(self)
-        if not 0 <= index < len(self):
+            index += size
+        if not 0 <= index < size:
             raise IndexError(index)
-        return self._items[self._start + index]  # type: ignore[return-value]
+        return items[start + index]  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[T]:
         for i in range(self._start, len(self._items)):

@@ -95,6 +95,16 @@ def test_detail_pane_shows_hexdump_and_marks_undecodable_bytes(qtbot: QtBot) -> 
     assert "boom" in pane.text_view.toPlainText()
 
 
+def test_a_new_encoding_redraws_the_row_just_drawn(qtbot: QtBot) -> None:
+    """A row's look is kept while Qt draws its cells; choosing another encoding must not reuse it."""
+    pane = make_pane(qtbot)
+    pane.add_events([Data(conn=1, peer="x:1", direction=Direction.RECEIVED, data="你好".encode("gbk"))])
+    cell = pane.model.index(0, 6)
+    assert pane.model.data(cell) == "\\xc4\\xe3\\xba\\xc3"  # not UTF-8: each byte as an escape
+    pane.encoding.setCurrentIndex(pane.encoding.findText("GBK"))
+    assert pane.model.data(cell) == "你好"
+
+
 def test_errors_reach_the_status_signal(qtbot: QtBot) -> None:
     pane = make_pane(qtbot)
     with qtbot.waitSignal(pane.problem, timeout=1000) as blocker:

@@ -127,6 +127,7 @@ class LogModel(QAbstractTableModel):
         self.paused = False
         self._mono = mono_font()
         self._cache: dict[int, tuple[tuple[str, ...], QBrush, QBrush, bool]] = {}  # seq -> _look()
+        self._last: tuple[Row, tuple[tuple[str, ...], QBrush, QBrush, bool]] | None = None  # _look()'s last
         self._scan: int | None = None  # next store seq a rebuild looks at, while one is going
         self._generation = 0  # which rebuild a scheduled chunk belongs to
 
@@ -217,10 +218,13 @@ class LogModel(QAbstractTableModel):
         """A row's cell texts, colours and whether it is a payload: made once when first shown (not
         on every repaint), kept for the newest rows."""
         row = self.rows[position]
+        last = self._last
+        if last is not None and last[0] is row:  # Qt paints a row's cells one after another
+            return last[1]
         look = self._cache.get(row.seq)
         if look is None:
             if len(self._cache) >= CELL_CACHE_ROWS:
-                self._cache.clear()
+                self._forget_looks()
             event = row.event
             count = byte_count(event)
             direction = direction_of(event)
@@ -242,7 +246,13 @@ class LogModel(QAbstractTableModel):
                 isinstance(event, Data),
             )
             self._cache[row.seq] = look
+        self._last = (row, look)
         return look
+
+    def _forget_looks(self) -> None:
+        """The rows' looks are made again when next shown (a new encoding, or a new start)."""
+        self._cache.clear()
+        self._last = None
 
     def _delta(self, position: int) -> str:
         event = self.rows[position].event
@@ -275,7 +285,7 @@ class LogModel(QAbstractTableModel):
         """Start over from the store, REBUILD_CHUNK rows at a time: a million rows are filtered
         over several turns of the event loop, so the window keeps answering (rebuilt() at the end)."""
         self.beginResetModel()
-        self._cache.clear()
+        self._forget_looks()
         self.rows = Ring()
         self._scan = self.store.first_seq
         self._generation += 1
@@ -314,7 +324,7 @@ class LogModel(QAbstractTableModel):
     def set_filter(self, log_filter: LogFilter) -> None:
         only_encoding = log_filter.is_empty and self.filter.is_empty
         self.filter = log_filter
-        self._cache.clear()
+        self._forget_looks()
         if only_encoding:
             if self.rows:
                 self.dataChanged.emit(self.index(0, 6), self.index(len(self.rows) - 1, 6))
@@ -328,7 +338,7 @@ class LogModel(QAbstractTableModel):
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._cache.clear()
+        self._forget_looks()
         self._scan = None
         self._generation += 1
         self.store.clear()
