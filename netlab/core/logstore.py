@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import queue
 import sys
@@ -44,8 +45,7 @@ class Ring(Generic[T]):
         return items[start + index]  # type: ignore[return-value]
 
     def __iter__(self) -> Iterator[T]:
-        for i in range(self._start, len(self._items)):
-            yield self._items[i]  # type: ignore[misc]
+        return itertools.islice(self._items, self._start, None)  # type: ignore[arg-type]
 
     def extend(self, items: Iterable[T]) -> None:
         self._items.extend(items)
@@ -171,9 +171,12 @@ class LogStore:
     def _trim(self) -> None:
         over_rows = len(self.rows) - self.max_rows
         bytes_left = self.payload_bytes
+        limit = self.max_bytes
         count = 0
-        while count < len(self.rows) and (count < over_rows or bytes_left > self.max_bytes):
-            event = self.rows[count].event
+        for row in self.rows:  # oldest first, until the rest fits
+            if count >= over_rows and bytes_left <= limit:
+                break
+            event = row.event
             bytes_left -= ROW_COST + (len(event.data) if isinstance(event, Data) else 0)
             count += 1
         if count:
@@ -181,8 +184,8 @@ class LogStore:
 
     def _drop(self, count: int) -> None:
         gone: dict[str, int] = {}  # conversation -> how many of its oldest payloads go
-        for i in range(count):
-            event = self.rows[i].event
+        for row in self.rows.to_list(0, count):
+            event = row.event
             if isinstance(event, Data):
                 self.payload_bytes -= ROW_COST + len(event.data)
                 key = key_of(event)
