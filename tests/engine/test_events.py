@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import gc
 import inspect
+import types
+import typing
 
 import msgspec
 import pytest
@@ -55,3 +59,28 @@ def test_an_event_is_not_tracked_by_the_garbage_collector() -> None:
 def test_the_list_of_event_classes_is_complete() -> None:
     names = {cls.__name__ for cls in every_event_class()}
     assert {"Event", "Data", "Info", "Error", "HttpExchange", "DownloadProgress", "FormResponse"} <= names
+
+
+def immutable(kind: object) -> bool:
+    """A field type that can't hold an event (or anything that could lead back to one)."""
+    if kind in (str, bytes, int, float, bool, type(None)):
+        return True
+    if isinstance(kind, type) and issubclass(kind, enum.Enum):
+        return True
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):  # a record of such fields
+        hints = typing.get_type_hints(kind)
+        return kind.__dataclass_params__.frozen and all(
+            immutable(hints[f.name]) for f in dataclasses.fields(kind)
+        )  # type: ignore[attr-defined]
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (tuple, typing.Union, types.UnionType):
+        return all(immutable(arg) for arg in args if arg is not Ellipsis)
+    return False
+
+
+@pytest.mark.parametrize("cls", every_event_class(), ids=lambda cls: cls.__name__)
+def test_every_event_field_is_immutable_so_no_event_can_be_in_a_cycle(cls: type[Event]) -> None:
+    """gc=False is inherited: a later event with a list or dict field would silently leave cycles
+    through it to leak. Scalars, enums and tuples of them can't hold a reference back."""
+    hints = typing.get_type_hints(cls)
+    assert {name: hints[name] for name in cls.__struct_fields__ if not immutable(hints[name])} == {}  # type: ignore[attr-defined]

@@ -125,3 +125,32 @@ def test_the_app_ends_at_once_when_its_window_has_closed_and_saved(tmp_path: Pat
     assert result.stdout == "printed before\n"  # flushed, and Python's own ending never ran
     settings = (tmp_path / "NetLab" / "NetLab.conf").read_text()
     assert "workspace=" in settings and "geometry=" in settings
+
+
+# The installed script's path, with the window closed once it has shown.
+COLLECTOR_AFTER_SHOW = """
+import gc, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from ui.launch import main
+def seen():
+    print(gc.isenabled(), gc.get_freeze_count() > 10_000)
+    QApplication.closeAllWindows()
+QTimer.singleShot(0, seen)
+sys.argv = ["netlab"]
+main()
+"""
+
+
+def test_the_collector_is_back_on_once_the_real_window_shows(tmp_path: Path) -> None:
+    """ui.launch turns the collector off for start-up; ui.app.main must turn it back on (and freeze
+    what start-up made), or a long session would keep every cycle it makes."""
+    result = subprocess.run(
+        [sys.executable, "-c", COLLECTOR_AFTER_SHOW],
+        capture_output=True,
+        text=True,
+        env=app_env(tmp_path),
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True"]
