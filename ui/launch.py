@@ -22,6 +22,14 @@ def main() -> int:
     # wrappers, enums) and no garbage worth a collection: the collector ran 68 times before the
     # window showed, about 12 ms. ui.app.main turns it back on once the window is up (issue 8).
     gc.disable()
-    from ui.app import main as app
-
+    try:
+        from ui.app import main as app
+    except ImportError as exc:  # a broken install (Qt missing, say): words, not a traceback
+        gc.enable()
+        print(
+            f"netlab: the desktop app cannot start ({exc}); reinstall with 'pip install --force-reinstall "
+            "netlab'. Terminal commands still work: netlab --help",
+            file=sys.stderr,
+        )
+        return 1
     return app(*words)

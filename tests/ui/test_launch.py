@@ -91,3 +91,15 @@ def test_the_app_starts_without_the_terminal_commands_or_entry_point_lookup() ->
         "print(sorted(m for m in ('netlab.commands', 'importlib.metadata') if m in sys.modules))"
     )
     assert python_prints(code) == ["[]"]
+
+
+def test_a_broken_install_says_so_in_words(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ui.app", None)  # importing it now raises ImportError
+    monkeypatch.setattr(sys, "argv", ["netlab"])
+    assert launch.main() == 1
+    assert gc.isenabled()
+    error = capsys.readouterr().err
+    assert error.startswith("netlab: the desktop app cannot start (") and "pip install" in error
+    assert "Traceback" not in error
