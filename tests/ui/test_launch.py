@@ -20,7 +20,9 @@ def collector_restored() -> Iterator[None]:
     """Whatever a test does to the collector, the next test gets it back on and unfrozen."""
     yield
     gc.unfreeze()
-    if not bridge.garbage_collected_on_a_timer():
+    if bridge.garbage_collected_on_a_timer():
+        gc.disable()  # the bridge runs it from its timer: automatic collection stays off
+    else:
         gc.enable()
 
 
@@ -94,7 +96,7 @@ def test_the_app_starts_without_the_terminal_commands_or_entry_point_lookup() ->
 
 
 def test_a_broken_install_says_so_in_words(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], collector_restored: None
 ) -> None:
     monkeypatch.setitem(sys.modules, "ui.app", None)  # importing it now raises ImportError
     monkeypatch.setattr(sys, "argv", ["netlab"])
