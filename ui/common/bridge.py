@@ -146,11 +146,11 @@ def run_below_the_window() -> None:
     Why: during a flood the engine thread and the peer keep both cores of a small machine busy, and
     the GUI thread, woken for a repaint or a timer, waited in the run queue behind them: its 3-4 ms
     of work per batch took up to 12 ms, and a 5 ms timer's p99 lateness was 8-12 ms (tcp_flood).
-    At nice +5 (a third of the weight) it is 5-6 ms, with the same throughput: the window uses little
-    CPU, so the engine loses little. Desktops do the same for their UI threads (Windows' foreground
-    boost, macOS's user-interactive QoS); Linux does not, and Qt's QThread.LowPriority changes
-    nothing there for normal threads, so this asks the kernel directly. Elsewhere Qt's own priority
-    is used. (issue 8)
+    At nice +5 (a third of the weight) it is 6-8 ms, and udp_flood's 23-27 ms is 9, with the same
+    throughput: the window uses little CPU, so the engine loses little. Desktops do the same for
+    their UI threads (Windows' foreground boost, macOS's user-interactive QoS); Linux does not, and
+    Qt's QThread.LowPriority changes nothing there for normal threads, so this asks the kernel
+    directly. Elsewhere Qt's own priority is used. (issue 8)
     """
     if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
         thread = threading.get_native_id()  # on Linux, a thread's id sets that thread's nice only

@@ -103,6 +103,9 @@ _RIGHT_COLUMNS = (0, 5)  # No. and Bytes
 _DELTA_COLUMN = 2
 _DATA_COLUMN = 6
 
+# How a row is drawn: its cell texts, text and back colours, and whether it is a payload (fixed-width).
+Look = tuple[tuple[str, ...], QBrush, QBrush, bool]
+
 SAVE_FORMATS = {"Text (*.txt)": write_text, "CSV (*.csv)": write_csv, "JSON Lines (*.jsonl)": write_jsonl}
 
 
@@ -126,8 +129,8 @@ class LogModel(QAbstractTableModel):
         self.filter = LogFilter()
         self.paused = False
         self._mono = mono_font()
-        self._cache: dict[int, tuple[tuple[str, ...], QBrush, QBrush, bool]] = {}  # seq -> _look()
-        self._last: tuple[Row, tuple[tuple[str, ...], QBrush, QBrush, bool]] | None = None  # _look()'s last
+        self._cache: dict[int, Look] = {}  # seq -> _look()
+        self._last: tuple[Row, Look] | None = None  # the row _look() answered last, and its look
         self._scan: int | None = None  # next store seq a rebuild looks at, while one is going
         self._generation = 0  # which rebuild a scheduled chunk belongs to
 
@@ -214,7 +217,7 @@ class LogModel(QAbstractTableModel):
             return _RIGHT if column in _RIGHT_COLUMNS else None
         return None
 
-    def _look(self, position: int) -> tuple[tuple[str, ...], QBrush, QBrush, bool]:
+    def _look(self, position: int) -> Look:
         """A row's cell texts, colours and whether it is a payload: made once when first shown (not
         on every repaint), kept for the newest rows."""
         row = self.rows[position]
