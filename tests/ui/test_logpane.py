@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolButton
 from pytestqt.qtbot import QtBot
 
 from netlab.core.events import Data, Direction, Error, Event, Info, Opened
@@ -103,6 +103,18 @@ def test_a_new_encoding_redraws_the_row_just_drawn(qtbot: QtBot) -> None:
     assert pane.model.data(cell) == "\\xc4\\xe3\\xba\\xc3"  # not UTF-8: each byte as an escape
     pane.encoding.setCurrentIndex(pane.encoding.findText("GBK"))
     assert pane.model.data(cell) == "你好"
+
+
+def test_the_filter_offers_a_clear_button_once_it_has_text(qtbot: QtBot) -> None:
+    pane = make_pane(qtbot)
+    pane.add_events(conversation_events())
+    qtbot.keyClicks(pane.filter_text, "boom")
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 1, timeout=2000)
+    clear = pane.filter_text.findChild(QToolButton)
+    assert clear is not None and clear.isVisible()
+    qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
+    assert pane.filter_text.text() == ""
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 6, timeout=2000)
 
 
 def test_errors_reach_the_status_signal(qtbot: QtBot) -> None:

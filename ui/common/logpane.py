@@ -395,7 +395,9 @@ class LogPane(QWidget):
 
         self.filter_text = named(QLineEdit(), f"{prefix}LogFilter", "Filter log by text")
         self.filter_text.setPlaceholderText("Filter: text in the data or the summary")
-        self.filter_text.setClearButtonEnabled(True)
+        # Its clear button only shows once there is text: made then, not in every pane before the
+        # window shows (the button's icon costs 0.6 ms a pane, issue 8).
+        self.filter_text.textChanged.connect(self._offer_clear_button, Qt.ConnectionType.SingleShotConnection)
         self.peer = named(QComboBox(), f"{prefix}LogPeer", "Filter log by peer")
         self.peer.addItem("All peers", "")
         self.direction = named(QComboBox(), f"{prefix}LogDirection", "Filter log by direction")
@@ -572,6 +574,10 @@ class LogPane(QWidget):
         if self._status_stale:
             self._update_status()
             self._status_timer.start()
+
+    @Slot()
+    def _offer_clear_button(self) -> None:
+        self.filter_text.setClearButtonEnabled(True)
 
     def _add_peer(self, peer: str) -> None:
         """A new peer joins the filter list; past PEER_CHOICES the oldest one not chosen leaves it
