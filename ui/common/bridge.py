@@ -152,7 +152,7 @@ def run_below_the_window() -> None:
     Qt's QThread.LowPriority changes nothing there for normal threads, so this asks the kernel
     directly. Elsewhere Qt's own priority is used. (issue 8)
     """
-    if hasattr(os, "setpriority") and sys.platform.startswith("linux"):
+    if sys.platform.startswith("linux"):
         thread = threading.get_native_id()  # on Linux, a thread's id sets that thread's nice only
         with contextlib.suppress(OSError):  # never stop an engine over its priority
             os.setpriority(

@@ -203,7 +203,10 @@ class LogModel(QAbstractTableModel):
                 slot.setData(_RIGHT if column in _RIGHT_COLUMNS else None)
 
     def _role(self, position: int, column: int, role: int) -> Any:
-        """One role of one cell, as multiData sets it (for data(): tests, accessibility, copies)."""
+        """One role of one cell, as multiData sets it (for data(): tests, accessibility, copies).
+
+        multiData makes the same choices inline: calling this for each role cost a repaint 0.2 ms.
+        """
         cells, foreground, background, payload = self._look(position)
         if role == _DISPLAY:
             return self._delta(position) if column == _DELTA_COLUMN else cells[column]
@@ -799,7 +802,7 @@ class Segment:
         self.direction = direction
         self.number = number  # its place in the conversation, counted since the dialog opened
         # One payload is held as itself, more in a list. Most segments are one payload (a request,
-        # its reply), and a list would cost each of them 112 bytes more: 17 MB for a conversation
+        # its reply), and a list would cost each of them 88 bytes more: 14 MB for a conversation
         # of 160,000 (issue 8). A list, not a deque: a deque is 600 bytes even when it holds one.
         self._parts: bytes | list[bytes] | None = None
         self.start = 0  # bytes of it that have left the store
