@@ -90,7 +90,8 @@ def main() -> None:
 
     from ui.app import create_app
     from ui.common.bridge import EngineRunner
-    from ui.common.logpane import FollowStreamDialog, LogPane
+    from ui.common.follow import FollowStreamDialog
+    from ui.common.logpane import LogPane
 
     app = create_app([])  # the app as NetLab sets it up
     before = rss_mb("VmRSS:")

@@ -10,7 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from netlab.core.conversations import key_of
 from netlab.core.events import Data, Direction
-from ui.common.logpane import FollowStreamDialog, LogPane
+from ui.common.follow import FollowStreamDialog
+from ui.common.logpane import LogPane
 from ui.main_window import MainWindow
 from ui.tabs.tcp import ServerPanel
 

@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
-import ui.common.logpane as logpane
+import ui.common.follow as follow
 from netlab.core.events import Data, Direction, Event
 from netlab.core.logstore import LogStore
-from ui.common.logpane import FollowStreamDialog, LogPane
+from ui.common.follow import FollowStreamDialog
+from ui.common.logpane import LogPane
 
 
 def data(direction: Direction, payload: bytes) -> Event:
@@ -79,7 +80,7 @@ def test_find_sees_a_match_across_the_cut_between_pieces_and_raw_keeps_a_segment
     pane = LogPane("follow")
     qtbot.addWidget(pane)
     pane.show()
-    cut = logpane.PIECE_BYTES
+    cut = follow.PIECE_BYTES
     long = b"a" * (cut - 3) + b"NEEDLE" + b"b" * 100  # "NEE" ends the first piece, "DLE" starts the next
     pane.add_events([data(Direction.SENT, b"hello"), data(Direction.RECEIVED, long)])
     dialog = open_follow(qtbot, pane)
@@ -100,7 +101,7 @@ def test_find_sees_a_match_across_the_cut_between_pieces_and_raw_keeps_a_segment
 def test_a_long_conversation_comes_in_over_several_turns_and_all_of_it_shows(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(logpane, "FOLLOW_CHUNK", 10)
+    monkeypatch.setattr(follow, "FOLLOW_CHUNK", 10)
     pane = LogPane("follow")
     qtbot.addWidget(pane)
     pane.show()
@@ -151,7 +152,7 @@ def test_what_the_store_drops_leaves_the_view_and_offsets_keep_counting(qtbot: Q
 def test_the_pieces_always_cover_exactly_the_kept_payloads(steps: list[list[tuple[bool, int]] | int]) -> None:
     """Payloads added at the end and dropped from the front in any order: the segments are the runs
     of the kept payloads, and the pieces tile each one in PIECE_BYTES steps."""
-    model = logpane.SegmentModel()
+    model = follow.SegmentModel()
     kept: list[Data] = []
     made = 0
     for step in steps:
@@ -173,7 +174,7 @@ def test_the_pieces_always_cover_exactly_the_kept_payloads(steps: list[list[tupl
         assert b"".join(p.data() for p in pieces) == segment.data
         assert pieces[0].start == segment.start and pieces[-1].end == segment.end
         assert all(a.end == b.start for a, b in pairwise(pieces))
-        assert all(p.end - 1 < (p.start // logpane.PIECE_BYTES + 1) * logpane.PIECE_BYTES for p in pieces)
+        assert all(p.end - 1 < (p.start // follow.PIECE_BYTES + 1) * follow.PIECE_BYTES for p in pieces)
     assert len({id(p.segment) for p in model.pieces}) == len(model.segments)
 
 
@@ -181,7 +182,7 @@ def test_a_request_reply_conversation_costs_the_view_little_beyond_its_payloads(
     """Each payload of a ping-pong conversation is a segment of its own: the view keeps the store's
     bytes and adds a few small objects each, not a list per segment (issue 8: log_rows' peak RSS)."""
     messages = [data(Direction.SENT if i % 2 else Direction.RECEIVED, bytes(64)) for i in range(20_000)]
-    model = logpane.SegmentModel()
+    model = follow.SegmentModel()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]

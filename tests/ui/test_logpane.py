@@ -13,7 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from netlab.core.events import Data, Direction, Error, Event, Info, Opened
 from netlab.core.logstore import LogStore
-from ui.common.logpane import FollowStreamDialog, LogPane
+from ui.common.follow import FollowStreamDialog
+from ui.common.logpane import LogPane
 
 
 def conversation_events() -> list[Event]:
