@@ -8,7 +8,7 @@ file first, so a bad file changes nothing in the window.
 from __future__ import annotations
 
 import os
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
@@ -31,6 +31,9 @@ from netlab.lab import labfile
 from netlab.lab.labfile import Lab, LabError
 from ui.common.widgets import hbox, named
 
+if TYPE_CHECKING:
+    from PySide6.QtGui import QShowEvent
+
 RECENT_KEY = "labs/recent"
 WORKSPACE_KEY = "labs/workspace"
 RECENT_MAX = 8
@@ -48,11 +51,51 @@ class LabTab(Protocol):
 
 
 class ExerciseDock(QDockWidget):
-    """The lab's exercise, rendered from Markdown by Qt; Edit lets an instructor write it here."""
+    """The lab's exercise, rendered from Markdown by Qt; Edit lets an instructor write it here.
+
+    Its body is made when the dock first shows (or a test asks for it): most sessions never open it,
+    and its widgets were about 0.5 ms of the window's start (issue 8). Until then the dock keeps the
+    exercise text and notice itself.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Exercise", parent)
         self.setObjectName("exerciseDock")
+        self._markdown = ""
+        self._notice = ""
+        self._body: ExerciseBody | None = None
+
+    def body(self) -> ExerciseBody:
+        if self._body is None:
+            self._body = ExerciseBody()
+            self._body.show_markdown(self._markdown)
+            self._body.show_notice(self._notice)
+            self.setWidget(self._body)
+        return self._body
+
+    def markdown(self) -> str:
+        return self._body.editor.toPlainText() if self._body is not None else self._markdown
+
+    def set_markdown(self, text: str) -> None:
+        self._markdown = text
+        if self._body is not None:
+            self._body.show_markdown(text)
+
+    def set_notice(self, text: str) -> None:
+        self._notice = text
+        if self._body is not None:
+            self._body.show_notice(text)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.body()
+        super().showEvent(event)
+
+
+class ExerciseBody(QWidget):
+    """What the exercise dock shows: the rendered text (or its Markdown, while editing) and Edit."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.view = named(QTextBrowser(), "exerciseView", "Exercise text")
         self.view.setOpenExternalLinks(True)
         self.editor = named(QPlainTextEdit(), "exerciseEditor", "Exercise text in Markdown")
@@ -66,23 +109,18 @@ class ExerciseDock(QDockWidget):
         self.pages = QStackedWidget()
         self.pages.addWidget(self.view)
         self.pages.addWidget(self.editor)
-        body = QWidget()
-        layout = QVBoxLayout(body)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.notice)
         layout.addWidget(self.pages, 1)
         layout.addLayout(hbox(None, self.edit_button))
-        self.setWidget(body)
         self.edit_button.toggled.connect(self._on_edit_toggled)
 
-    def markdown(self) -> str:
-        return self.editor.toPlainText()
-
-    def set_markdown(self, text: str) -> None:
+    def show_markdown(self, text: str) -> None:
         self.editor.setPlainText(text)
         self.view.setMarkdown(text)
 
-    def set_notice(self, text: str) -> None:
+    def show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
 

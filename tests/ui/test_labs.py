@@ -119,7 +119,7 @@ def test_saving_and_opening_a_lab_gives_the_same_configs(
     assert window.labs.open_lab(path) is None
     assert window.labs.current().states == full_lab().states
     assert window.windowTitle().startswith("lab1.netlab")
-    assert "secrets" in window.exercise.notice.text() and window.exercise.notice.isVisible()
+    assert "secrets" in window.exercise.body().notice.text() and window.exercise.body().notice.isVisible()
 
 
 def test_without_secrets_the_password_stays_out(window: MainWindow, tmp_path: Path) -> None:
@@ -128,7 +128,7 @@ def test_without_secrets_the_password_stays_out(window: MainWindow, tmp_path: Pa
     assert window.labs.save_lab(str(path)) is None
     assert "student:secret" not in path.read_text()
     assert window.labs.open_lab(str(path)) is None
-    assert window.files.lab_state().auth == "" and not window.exercise.notice.isVisible()
+    assert window.files.lab_state().auth == "" and not window.exercise.body().notice.isVisible()
 
 
 @pytest.mark.parametrize(
@@ -174,11 +174,11 @@ def test_a_bad_lab_from_the_menu_shows_the_line(
 def test_the_exercise_is_rendered_markdown_and_can_be_edited(qtbot: QtBot, window: MainWindow) -> None:
     window.labs.apply(full_lab())
     assert window.exercise.isVisible()
-    assert window.exercise.view.toPlainText().startswith("Try it")  # a heading, not "# Try it"
-    qtbot.mouseClick(window.exercise.edit_button, Qt.MouseButton.LeftButton)
-    window.exercise.editor.setPlainText("# New task\n\n- one\n- two")
-    qtbot.mouseClick(window.exercise.edit_button, Qt.MouseButton.LeftButton)
-    assert window.exercise.view.toPlainText().startswith("New task")
+    assert window.exercise.body().view.toPlainText().startswith("Try it")  # a heading, not "# Try it"
+    qtbot.mouseClick(window.exercise.body().edit_button, Qt.MouseButton.LeftButton)
+    window.exercise.body().editor.setPlainText("# New task\n\n- one\n- two")
+    qtbot.mouseClick(window.exercise.body().edit_button, Qt.MouseButton.LeftButton)
+    assert window.exercise.body().view.toPlainText().startswith("New task")
     assert window.labs.current().exercise == "# New task\n\n- one\n- two"
 
 
@@ -279,7 +279,7 @@ def open_sample(window: MainWindow, title: str) -> None:
     assert set(actions) == {"Echo server and the socket calls", "Chat with three clients"}
     actions[title].trigger()
     assert window.labs.path == ""  # a sample opens as a new lab: Save asks where
-    assert window.exercise.isVisible() and window.exercise.view.toPlainText()
+    assert window.exercise.isVisible() and window.exercise.body().view.toPlainText()
 
 
 def start_on_a_free_port(qtbot: QtBot, window: MainWindow) -> int:

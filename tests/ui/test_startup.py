@@ -36,6 +36,8 @@ NOT_AT_START = [
     "netlab.tcp.stream",
     # TLS when a TLS server starts or a client connects with TLS.
     "ssl",
+    # Follow stream when first opened.
+    "ui.common.follow",
 ]
 
 FIRST_WINDOW = """
@@ -65,6 +67,20 @@ def imported(code: str, env: dict[str, str]) -> list[str]:
 
 def test_the_first_window_imports_nothing_it_does_not_show(tmp_path: Path) -> None:
     assert imported(FIRST_WINDOW.format(names=NOT_AT_START), app_env(tmp_path)) == []
+
+
+# Folded sections, a mode's settings, the code view and the exercise dock are made when first shown.
+NOT_MADE_AT_START = """
+made = [window.exercise._body is not None, window.tcp_page._code is not None]
+made += [panel.tools.section.is_made() for panel in (window.tcp.server, window.tcp.client)]
+made += [window.tcp.server.rules_section.is_made(), window.tcp.server.relay_section.is_made()]
+assert not any(made), made
+print("""
+
+
+def test_the_first_window_makes_nothing_it_does_not_show(tmp_path: Path) -> None:
+    code = FIRST_WINDOW.replace("print(", NOT_MADE_AT_START, 1)
+    assert imported(code.format(names=[]), app_env(tmp_path)) == []
 
 
 # Settings from a session that had every tab's section: the lazy tabs' sections stay unread (and

@@ -4,6 +4,7 @@ history, a text file sent line by line, receive to file, and the client's bind a
 from __future__ import annotations
 
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from netlab.core.checksum import Algorithm, ByteOrder, Checksum
 from netlab.core.events import Direction, Error, Info, SocketCall
 from netlab.tcp.config import TcpClientConfig
+from ui.common import codeview
 from ui.common.logpane import ERROR_COLOUR
 from ui.common.sendtools import HISTORY_MAX, SendHistory
 from ui.common.widgets import select_data
@@ -20,6 +22,7 @@ from ui.main_window import MainWindow
 from ui.tabs.tcp import ClientPanel, ServerPanel
 
 from .conftest import WAIT_MS
+from .test_codeview import show_code
 from .test_tcp_tab import open_clients, payloads, start_server
 
 
@@ -194,6 +197,41 @@ def test_receive_to_file_holds_exactly_the_received_bytes(
     click(qtbot, receive.stop_button)
     assert target.read_bytes() == b"old:" + sent
     assert f"saved 256 bytes to {target}" == receive.path_label.text()
+
+
+def test_the_tools_rows_are_made_when_first_unfolded_with_what_was_set_meanwhile(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    client = window.tcp.client
+    tools = client.tools
+    assert not tools.section.is_made()  # folded at start: none of their widgets exist (issue 8)
+    # Folded, they still hold what a lab and the panel give them, and the panel reads it back.
+    kept = Checksum(Algorithm.CRC16_MODBUS, ByteOrder.LITTLE, skip_first=1, append=True)
+    client.set_send_box(replace(client.send_box(), checksum=kept))
+    tools.set_connection(7)
+    tools.set_lines_enabled(False)
+    assert client.send_box().checksum == kept and window.tcp.lab_state().client_send.checksum == kept
+    assert not tools.section.is_made()
+    click(qtbot, tools.fold)
+    assert tools.section.is_made() and tools.checksum.isVisible()
+    assert tools.checksum.checksum() == kept and tools.checksum.skip_first.value() == 1
+    assert tools.receive.which.itemText(1) == "connection #7 only"
+    assert not tools.lines.button.isEnabled()
+    # Made, the rows are what the panel reads.
+    tools.checksum.append.setChecked(False)
+    assert client.send_box().checksum is None
+
+
+def test_the_code_follows_tools_rows_made_after_it_showed(qtbot: QtBot, window: MainWindow) -> None:
+    show_code(qtbot, window)  # its form watcher looks at the panels now, before the rows exist
+    code = window.tcp_page.code
+    code.choice.setCurrentText("Client")
+    tools = window.tcp.client.tools
+    click(qtbot, tools.fold)
+    qtbot.wait(2 * codeview.UPDATE_DELAY_MS)  # the fold's own click is a change: let its redraw pass
+    assert "checksum" not in code.source()
+    tools.checksum.append.setChecked(True)
+    qtbot.waitUntil(lambda: "return data + checksum(data)" in code.source(), timeout=WAIT_MS)
 
 
 def test_receive_to_file_failure_is_a_plain_message(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
+from netlab.core.autoreply import MatchKind, Rule
 from netlab.core.events import Data, Direction
-from netlab.tcp.rewrite import Rewrite, RewriteKind, Toward
+from netlab.tcp.rewrite import RelayTarget, Rewrite, RewriteKind, Toward
 from ui.main_window import MainWindow
 from ui.tabs.tcp import ServerPanel
 
@@ -86,6 +89,7 @@ def test_a_bad_relay_target_is_marked_at_its_own_field(qtbot: QtBot, window: Mai
     server.relay.port.setText("8080")
     qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
     assert server.runner is None and "Rewrite 1: A rewrite has an empty pattern" in server.form_error.text()
+    assert "empty pattern" in server.relay.rewrites.toolTip()  # marked at the table, which checks nothing
 
 
 def test_the_code_view_shows_the_relay_program(qtbot: QtBot, window: MainWindow) -> None:
@@ -97,3 +101,26 @@ def test_the_code_view_shows_the_relay_program(qtbot: QtBot, window: MainWindow)
     assert "def pump(" in code.source() and "half_close(sink)" in code.source()
     server.relay.tls_box.tls.setChecked(True)
     qtbot.waitUntil(lambda: "TARGET_CONTEXT = ssl.create_default_context()" in code.source(), timeout=WAIT_MS)
+
+
+def test_the_rules_and_relay_boxes_are_made_in_their_modes_with_what_the_form_was_given(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    server = window.tcp.server
+    made = (server.rules_section.is_made, server.relay_section.is_made)
+    assert not any(m() for m in made)  # shown only in their modes: not made at start (issue 8)
+    rules = (Rule(MatchKind.EXACT, "hi", "hello"),)
+    rewrite = Rewrite(RewriteKind.TEXT, "a", "b", Toward.SERVER)
+    target = RelayTarget(host="127.0.0.2", port=8081, rewrites=(rewrite,))
+    config = replace(server.config(), rules=rules, relay=target)
+    server.set_config(config)
+    assert server.config() == config and not any(m() for m in made)  # kept, as given
+    server.mode.setCurrentIndex(server.mode.findData("rules"))
+    assert server.rules_box.isVisible() and server.rules_box.rules() == rules
+    server.rules_box.set_rules(())
+    qtbot.mouseClick(server.start_button, Qt.MouseButton.LeftButton)
+    assert server.runner is None and "has no rules" in server.rules.toolTip()  # marked at the table
+    server.rules_box.set_rules(rules)
+    server.mode.setCurrentIndex(server.mode.findData("relay"))
+    assert server.relay.isVisible() and not server.rules_box.isVisible()
+    assert server.relay.target() == target

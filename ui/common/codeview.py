@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from netlab.core.config import ConfigError
-from ui.common.widgets import named
+from ui.common.widgets import LazySection, named
 
 UPDATE_DELAY_MS = 150  # typing a word regenerates once, not once per key
 
@@ -137,7 +137,8 @@ class CodeView(QWidget):
 
 
 class FormWatcher(QObject):
-    """Calls back (debounced) whenever any input widget inside `root` changes, including ones added later.
+    """Calls back (debounced) whenever any input widget inside `root` changes, including ones added
+    later: cell widgets of a table's new row, the fields of a folded section made when unfolded.
 
     Signals:
         changed(): the form changed; read the config again.
@@ -163,6 +164,10 @@ class FormWatcher(QObject):
         """Connect every input widget not yet watched (a table may have grown a combo box per row)."""
         for widget in self._root.findChildren(QWidget):
             if id(widget) in self._watched:
+                continue
+            if isinstance(widget, LazySection) and not widget.is_made():
+                self._watched.add(id(widget))
+                widget.made.connect(self.rescan)  # its fields, once they exist
                 continue
             signal = _change_signal(widget)
             if signal is None:
@@ -213,30 +218,39 @@ class CodeBeside(QWidget):
     ) -> None:
         super().__init__(parent)
         self.panel = panel
+        self.prefix = prefix
         self.programs = list(programs)
-        self.code = CodeView(prefix)
-        self.code.setObjectName(f"{prefix}CodeView")
-        for label, _, _ in self.programs:
-            self.code.choice.addItem(label)
-        self.code.choice.setVisible(len(self.programs) > 1)
         self.toggle = named(
             QPushButton("Show code"), f"{prefix}ShowCode", "Show the Python program for these settings"
         )
         self.toggle.setCheckable(True)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(panel)
-        self.splitter.addWidget(self.code)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.code.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter, 1)
-        # Made when the code is first shown: while hidden, nothing needs to know of each edit, and
-        # connecting every field of a big form is a few ms of the window's start (issue 8).
+        # The view and the form watcher are made when the code is first shown: while hidden, nothing
+        # needs to know of each edit, and the view's widgets and connecting every field of a big form
+        # are a few ms of the window's start (issue 8).
+        self._code: CodeView | None = None
         self.watcher: FormWatcher | None = None
         self.toggle.toggled.connect(self._on_toggle_toggled)
-        self.code.choice.currentIndexChanged.connect(self.refresh)
+
+    @property
+    def code(self) -> CodeView:
+        if self._code is None:
+            code = CodeView(self.prefix)
+            code.setObjectName(f"{self.prefix}CodeView")
+            for label, _, _ in self.programs:
+                code.choice.addItem(label)
+            code.choice.setVisible(len(self.programs) > 1)
+            code.hide()
+            self.splitter.addWidget(code)
+            self.splitter.setStretchFactor(0, 3)
+            self.splitter.setStretchFactor(1, 2)
+            code.choice.currentIndexChanged.connect(self.refresh)
+            self._code = code
+        return self._code
 
     @Slot(bool)
     def _on_toggle_toggled(self, on: bool) -> None:
@@ -254,7 +268,7 @@ class CodeBeside(QWidget):
 
     @Slot()
     def refresh(self) -> None:
-        if not self.code.isVisible():
+        if self._code is None or not self._code.isVisible():
             return  # nobody is reading it: regenerate when shown
         _, filename, build = self.programs[max(0, self.code.choice.currentIndex())]
         try:

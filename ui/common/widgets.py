@@ -4,6 +4,7 @@ folding sections, the counters bar, and the form-above-log layout."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TypeVar
 
 from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal, Slot
@@ -179,13 +180,14 @@ class FoldButton(QToolButton):
         self.section = section
         self.setText(title)
         self.setCheckable(True)
-        self.setChecked(True)
+        # As the section already is: showing it again here would polish every widget in it now, even
+        # in a section folded away straight after and never opened (issue 8).
+        shown = not section.isHidden()
+        self.setChecked(shown)
         self.setAutoRaise(True)
         self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.toggled.connect(self._on_toggled)
-        # Unfolded, as the section already is: showing it again here would polish every widget in it
-        # now, even in a section folded away straight after and never opened (issue 8).
-        self.setArrowType(Qt.ArrowType.DownArrow)
+        self.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
     def unfolded(self) -> bool:
         return self.isChecked()
@@ -197,6 +199,44 @@ class FoldButton(QToolButton):
     def _on_toggled(self, shown: bool) -> None:
         self.section.setVisible(shown)
         self.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+
+class LazySection(QWidget):
+    """A section whose widgets are made when it is first shown, or when `make()` is called.
+
+    For what most sessions never open (a folded section, a mode's settings): widgets cost start-up
+    time even hidden (issue 8). `fill` puts them into the section's layout. It starts hidden, and
+    setVisible(True) (a FoldButton's unfolding, say) shows it. Born with a parent, like every section.
+
+    Signals:
+        made(): the widgets exist now (a form watcher looks again for fields to watch).
+    """
+
+    made = Signal()
+
+    def __init__(self, name: str, fill: Callable[[QVBoxLayout], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self._fill: Callable[[QVBoxLayout], None] | None = fill
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.setVisible(False)  # shown along with its parent it would skip setVisible, so be empty
+
+    def is_made(self) -> bool:
+        return self._fill is None
+
+    def make(self) -> None:
+        fill, self._fill = self._fill, None
+        if fill is not None:
+            fill(self._layout)
+            self.made.emit()
+
+    def setVisible(self, visible: bool) -> None:
+        # Made before it shows, not in showEvent: widgets added while it shows appear a turn later,
+        # after a fold has already fitted the form to the empty section.
+        if visible:
+            self.make()
+        super().setVisible(visible)
 
 
 class PeriodicRow(QWidget):

@@ -24,13 +24,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QTableWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from netlab.core.autoreply import MatchKind
+from netlab.core.autoreply import MatchKind, Rule
+from netlab.core.checksum import Checksum
 from netlab.core.codec import CodecError, Payload
 from netlab.core.config import ConfigError, Family, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, PeriodicEnded, Sink, TlsInfo
@@ -55,6 +57,7 @@ from ui.common.widgets import (
     CountersBar,
     FieldMarks,
     FoldButton,
+    LazySection,
     OneLineLabel,
     PayloadEditor,
     PeriodicRow,
@@ -243,37 +246,99 @@ class SendTools(QWidget):
     """What a TCP send box has besides the payload: a checksum, a history, line-by-line sends and
     receive-to-file; one per panel, so each keeps its own {counter}.
 
+    The checksum, lines and save rows are made when first unfolded (or asked for): they start folded,
+    most sessions never open them, and their 50 widgets were about 1 ms of each panel's start (issue 8).
+    Until then this keeps what they would hold: the checksum a lab set, the selected connection.
+
     Signals:
         problem(str): a line for the status bar (a file that can't be read or written).
+        lines_clicked(): Send lines… was clicked.
     """
 
     problem = Signal(str)
+    lines_clicked = Signal()
 
     def __init__(self, prefix: str, payload: PayloadEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.prefix = prefix
         self.payload = payload
         self.expander = Expander()
-        self.checksum = ChecksumRow(prefix)
         self.picker = named(
             QComboBox(), f"{prefix}History", "Send history", "Up and Down in the box recall too"
         )
         self.history = SendHistory(prefix, payload.text, self.picker)
-        self.lines = LineSender(prefix)
-        self.receive = ReceiveToFile(prefix)
         self.history.recalled.connect(self._on_recalled)
-        self.lines.problem.connect(self.problem)
-        self.receive.problem.connect(self.problem)
-
-        column = QVBoxLayout()
-        for row in (self.checksum, self.lines, self.receive):
-            column.addWidget(row)
-        # Folded until wanted: the send button must stay in sight on a small screen.
-        self.section = _section(column, f"{prefix}SendTools", self)
+        self._rows: tuple[ChecksumRow, LineSender, ReceiveToFile] | None = None
+        self._checksum: Checksum | None = None  # the rows' state while they are not made
+        self._conn: int | None = None
+        self._lines_enabled = True
+        # Folded until wanted (a LazySection starts hidden): the send button must stay in sight on a
+        # small screen.
+        self.section = LazySection(f"{prefix}SendTools", self._fill, self)
         self.fold = FoldButton("Checksum, lines, save", self.section, f"{prefix}SendToolsFold")
-        self.fold.set_unfolded(False)
+
+    def _fill(self, column: QVBoxLayout) -> None:
+        prefix = self.prefix
+        checksum, lines, receive = ChecksumRow(prefix), LineSender(prefix), ReceiveToFile(prefix)
+        for row in (checksum, lines, receive):
+            column.addWidget(row)
+        checksum.set_checksum(self._checksum)
+        receive.set_connection(self._conn)
+        lines.button.setEnabled(self._lines_enabled)
+        lines.button.clicked.connect(self.lines_clicked)
+        lines.problem.connect(self.problem)
+        receive.problem.connect(self.problem)
+        self._rows = (checksum, lines, receive)
+
+    def _made(self) -> tuple[ChecksumRow, LineSender, ReceiveToFile]:
+        self.section.make()
+        assert self._rows is not None
+        return self._rows
+
+    @property
+    def checksum(self) -> ChecksumRow:
+        return self._made()[0]
+
+    @property
+    def lines(self) -> LineSender:
+        return self._made()[1]
+
+    @property
+    def receive(self) -> ReceiveToFile:
+        return self._made()[2]
 
     def rows(self) -> list[QWidget | QLayout]:
         return [hbox(self.fold, self.picker, None), self.section]
+
+    # What the panel asks and tells, without making the rows.
+    def checksum_setting(self) -> Checksum | None:
+        """The checksum to append and check; raises ConfigError naming the field."""
+        return self._rows[0].checksum() if self._rows is not None else self._checksum
+
+    def set_checksum(self, checksum: Checksum | None) -> None:
+        self._checksum = checksum
+        if self._rows is not None:
+            self._rows[0].set_checksum(checksum)
+
+    def set_connection(self, conn: int | None) -> None:
+        """The connection "this connection only" saves (the one selected in the list)."""
+        self._conn = conn
+        if self._rows is not None:
+            self._rows[2].set_connection(conn)
+
+    def take(self, events: list[Event]) -> None:
+        """Received bytes for the file being saved to, if one is."""
+        if self._rows is not None:
+            self._rows[2].take(events)
+
+    def stop_lines(self) -> None:
+        if self._rows is not None:
+            self._rows[1].stop()
+
+    def set_lines_enabled(self, enabled: bool) -> None:
+        self._lines_enabled = enabled
+        if self._rows is not None:
+            self._rows[1].button.setEnabled(enabled)
 
     def bytes_for(self, box: SendBox, peer: str, *, trial: bool = False) -> bytes | None:
         """One send's bytes (variables filled in as the box says, checksum appended), kept in the
@@ -281,7 +346,7 @@ class SendTools(QWidget):
         if self.payload.to_bytes() is None:
             return None
         try:
-            checksum = self.checksum.checksum()
+            checksum = self.checksum_setting()
         except ConfigError as exc:
             self.problem.emit(str(exc.problems[0]))
             return None
@@ -305,7 +370,7 @@ class SendTools(QWidget):
         payload = self.payload.payload()
         try:
             lines = file_lines(path, payload.encoding, payload.eol)
-            checksum = self.checksum.checksum()
+            checksum = self.checksum_setting()
         except (OSError, UnicodeError) as exc:
             self.problem.emit(f"Could not read {path} as {payload.encoding} text: {exc}")
             return
@@ -437,10 +502,15 @@ class ServerPanel(EnginePanel):
             tls.key_file,
         )
         self.browse_cert, self.browse_key = tls.browse_cert, tls.browse_key
-        self.rules_box = RulesEditor("tcpServer")
-        self.rules = self.rules_box.table
-        self.rules.setMinimumHeight(self.rules.horizontalHeader().sizeHint().height() + 4 * 30)
-        self.relay = RelayBox()
+        # The rules table and the relay box show only in their modes and are made when first shown
+        # (54 widgets, about 1 ms of the window's start: issue 8). Until then the panel keeps the rules
+        # and the relay target it was given.
+        self._rules_box: RulesEditor | None = None
+        self._relay: RelayBox | None = None
+        self._kept_rules: tuple[Rule, ...] = ()
+        self._kept_relay = RelayTarget()
+        self.rules_section = LazySection("tcpServerRulesSection", self._fill_rules, self)
+        self.relay_section = LazySection("tcpServerRelaySection", self._fill_relay, self)
         settings = _form(
             ("Address", self.address),
             ("Backlog", hbox(self.backlog, self.reuse, self.trace, None)),
@@ -450,8 +520,8 @@ class ServerPanel(EnginePanel):
         )
         column = QVBoxLayout()
         column.addLayout(settings)
-        column.addWidget(self.rules_box)
-        column.addWidget(self.relay)
+        column.addWidget(self.rules_section)
+        column.addWidget(self.relay_section)
         self.settings = _section(column, "tcpServerSettings", self)
 
         # Always shown: fold, start and stop, what the server is doing, and what is wrong with the form.
@@ -468,10 +538,6 @@ class ServerPanel(EnginePanel):
                 "host": self.host,
                 "port": self.port,
                 "backlog": self.backlog,
-                "rules": self.rules,
-                "relay.host": self.relay.host,
-                "relay.port": self.relay.port,
-                "relay.rewrites": self.relay.rewrites,
                 "cert_file": self.cert_file,
                 "key_file": self.key_file,
             },
@@ -521,13 +587,53 @@ class ServerPanel(EnginePanel):
         self.kick_all_button.clicked.connect(self._kick_all)
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
-        self.tools.lines.button.clicked.connect(self._on_send_lines_clicked)
+        self.tools.lines_clicked.connect(self._on_send_lines_clicked)
         self.tools.problem.connect(self.status)
         self.trace.toggled.connect(self._on_trace_toggled)
         self.clients.currentItemChanged.connect(self._on_clients_changed)
         self.log.problem.connect(self.status)
         self._on_mode_changed()
         self.set_running(False)
+
+    # ------------------------------------------------------------------ the sections of two modes
+    def _fill_rules(self, column: QVBoxLayout) -> None:
+        box = RulesEditor("tcpServer")
+        box.table.setMinimumHeight(box.table.horizontalHeader().sizeHint().height() + 4 * 30)
+        box.set_rules(self._kept_rules)
+        column.addWidget(box)
+        self.marks.fields["rules"] = box.table
+        self._rules_box = box
+
+    def _fill_relay(self, column: QVBoxLayout) -> None:
+        relay = RelayBox()
+        relay.set_target(self._kept_relay)
+        column.addWidget(relay)
+        self.marks.fields.update(
+            {"relay.host": relay.host, "relay.port": relay.port, "relay.rewrites": relay.rewrites}
+        )
+        self._relay = relay
+
+    @property
+    def rules_box(self) -> RulesEditor:
+        self.rules_section.make()
+        assert self._rules_box is not None
+        return self._rules_box
+
+    @property
+    def rules(self) -> QTableWidget:
+        return self.rules_box.table
+
+    @property
+    def relay(self) -> RelayBox:
+        self.relay_section.make()
+        assert self._relay is not None
+        return self._relay
+
+    def _rules_kept(self) -> tuple[Rule, ...]:
+        return self._rules_box.kept_rules() if self._rules_box is not None else self._kept_rules
+
+    def _relay_kept(self) -> RelayTarget:
+        return self._relay.kept_target() if self._relay is not None else self._kept_relay
 
     # ------------------------------------------------------------------ form <-> config
     def add_rule(self, match: MatchKind, pattern: str, reply: str) -> None:
@@ -538,22 +644,26 @@ class ServerPanel(EnginePanel):
         self.address.set_address(config.host, config.port, config.family)
         self.backlog.setValue(config.backlog)
         self.reuse.setChecked(config.reuse_addr)
-        self.rules_box.set_rules(config.rules)
+        self._kept_rules = config.rules
+        if self._rules_box is not None:
+            self._rules_box.set_rules(config.rules)
+        self._kept_relay = config.relay
         select_data(self.mode, config.mode.value)
         self.banner.setText(banner_as_typed(config.banner))
         self.quit_words.setText(", ".join(config.quit_words))
         select_data(self.payload.encoding, config.encoding)
         self.tls_box.set_settings(config.tls)
         self.trace.setChecked(config.trace)
-        self.relay.set_target(config.relay)
+        if self._relay is not None:
+            self._relay.set_target(config.relay)
 
     def config(self) -> TcpServerConfig:
         """The form as a config; raises ConfigError naming the fields."""
         mode = ServerMode(self.mode.currentData())
-        rules = self.rules_box.rules() if mode is ServerMode.RULES else self.rules_box.kept_rules()
+        rules = self.rules_box.rules() if mode is ServerMode.RULES else self._rules_kept()
         quit_words = tuple(w.strip() for w in self.quit_words.text().split(",") if w.strip())
         host, port, family = self.address.address()
-        relay = self.relay.target() if mode is ServerMode.RELAY else self.relay.kept_target()
+        relay = self.relay.target() if mode is ServerMode.RELAY else self._relay_kept()
         return TcpServerConfig(
             host=host,
             port=port,
@@ -574,8 +684,8 @@ class ServerPanel(EnginePanel):
     def _on_mode_changed(self) -> None:
         mode = ServerMode(self.mode.currentData())
         self.banner.setEnabled(mode is ServerMode.BANNER)
-        self.rules_box.setVisible(mode is ServerMode.RULES)
-        self.relay.setVisible(mode is ServerMode.RELAY)
+        self.rules_section.setVisible(mode is ServerMode.RULES)
+        self.relay_section.setVisible(mode is ServerMode.RELAY)
         if mode is ServerMode.RULES:
             self.rules_box.ensure_some()
 
@@ -597,7 +707,7 @@ class ServerPanel(EnginePanel):
         self.settings.setEnabled(not running)
         self.send_button.setEnabled(running)
         if not running:
-            self.tools.lines.stop()
+            self.tools.stop_lines()
         if not running:
             self.clients.clear()
             self.fold.set_unfolded(True)
@@ -613,17 +723,17 @@ class ServerPanel(EnginePanel):
     @Slot()
     def _on_clients_changed(self) -> None:
         """Kick needs a selected client, Disconnect all needs at least one."""
-        self.tools.receive.set_connection(self._selected_client())
+        self.tools.set_connection(self._selected_client())
         self.kick_button.setEnabled(self.clients.currentItem() is not None)
         self.kick_all_button.setEnabled(self.clients.topLevelItemCount() > 0)
 
     @Slot(list)
     def _on_events_arrived(self, events: list[Event]) -> None:
         # The checksum verdicts go in right after the bytes they are about.
-        super()._on_events_arrived(with_verdicts(events, self.tools.checksum.checksum(), "server"))
+        super()._on_events_arrived(with_verdicts(events, self.tools.checksum_setting(), "server"))
 
     def on_events(self, events: list[Event]) -> None:
-        self.tools.receive.take(events)
+        self.tools.take(events)
         for event in events:
             if isinstance(event, Listening):
                 where = format_address((event.host, event.port))
@@ -921,7 +1031,7 @@ class ClientPanel(QWidget):
         self.send_button.clicked.connect(self.send)
         self.payload.submitted.connect(self.send)
         self.send_file_button.clicked.connect(self._on_send_file_clicked)
-        self.tools.lines.button.clicked.connect(self._on_send_lines_clicked)
+        self.tools.lines_clicked.connect(self._on_send_lines_clicked)
         self.tools.problem.connect(self.status)
         self.half_close_button.clicked.connect(self.half_close)
         self.close_button.clicked.connect(self.close_selected)
@@ -976,7 +1086,7 @@ class ClientPanel(QWidget):
         self.payload.set_payload(box.payload)
         self.periodic.set_periodic(box.periodic)
         self.payload.variables.setChecked(box.variables)
-        self.tools.checksum.set_checksum(box.checksum)
+        self.tools.set_checksum(box.checksum)
 
     def send_box(self) -> SendBox:
         """The send box as a config: the payload as typed, the periodic settings, variables, checksum."""
@@ -984,7 +1094,7 @@ class ClientPanel(QWidget):
             self.payload.payload(),
             self.periodic.periodic(),
             variables=self.payload.variables.isChecked(),
-            checksum=self.tools.checksum.checksum(),
+            checksum=self.tools.checksum_setting(),
         )
 
     def _ensure_engine(self) -> TcpClients:
@@ -1112,9 +1222,9 @@ class ClientPanel(QWidget):
 
     @Slot(list)
     def _on_events_arrived(self, events: list[Event]) -> None:
-        events = with_verdicts(events, self.tools.checksum.checksum(), "client")
+        events = with_verdicts(events, self.tools.checksum_setting(), "client")
         self.log.add_events(events)
-        self.tools.receive.take(events)
+        self.tools.take(events)
         for event in events:
             if isinstance(event, PeriodicEnded) and self.periodic_button.isChecked():
                 self.periodic.show_running(False)  # the engine ended it: nothing to stop
@@ -1139,15 +1249,15 @@ class ClientPanel(QWidget):
     @Slot()
     def _on_selection_changed(self) -> None:
         has = self.connections.currentItem() is not None
-        self.tools.receive.set_connection(self.selected())
+        self.tools.set_connection(self.selected())
         for widget in (
             self.half_close_button,
             self.close_button,
             self.send_button,
             self.send_file_button,
-            self.tools.lines.button,
         ):
             widget.setEnabled(has)
+        self.tools.set_lines_enabled(has)
         self.periodic_button.setEnabled(has or self.periodic_button.isChecked())
         if not has and self.periodic_button.isChecked():
             self.periodic_button.setChecked(False)
@@ -1159,7 +1269,7 @@ class ClientPanel(QWidget):
         if runner is not None:
             runner.deleteLater()
         self.connections.clear()
-        self.tools.lines.stop()
+        self.tools.stop_lines()
         self._on_selection_changed()
 
     @Slot()
@@ -1200,13 +1310,13 @@ class TcpTab(SideBySide):
             self.client.config(),
             self.client.send_box(),
             server_variables=self.server.payload.variables.isChecked(),
-            server_checksum=self.server.tools.checksum.checksum(),
+            server_checksum=self.server.tools.checksum_setting(),
         )
 
     def load_lab_state(self, state: TcpTabState) -> None:
         self.server.payload.set_payload(state.server_send)
         self.server.payload.variables.setChecked(state.server_variables)
-        self.server.tools.checksum.set_checksum(state.server_checksum)
+        self.server.tools.set_checksum(state.server_checksum)
         self.server.set_config(state.server)  # after the send box: the server's encoding wins
         self.client.set_config(state.client)
         self.client.set_send_box(state.client_send)
