@@ -28,6 +28,11 @@ class FieldProblem(Problem):
         object.__setattr__(self, "hint", hint)
 
 
+# The hint wherever TLS verification failed or is off; the GUI's checkbox and the CLI option say the
+# same. Here, not in tls.py, so a form can show it without loading TLS (issue 8).
+NO_VERIFY_LABEL = "Don't verify the certificate"
+
+
 class ConfigError(ValueError):
     """A config was refused; problems says which fields and why."""
 

@@ -15,9 +15,6 @@ from netlab.core.problem import NetLabError
 if TYPE_CHECKING:
     import ssl  # imported where a context is made: the window opens without it (issue 8)
 
-# The hint wherever verification failed or is off; the GUI's checkbox and the CLI option say the same.
-NO_VERIFY_LABEL = "Don't verify the certificate"
-
 
 class TlsSetupError(NetLabError):
     """A certificate, key or CA file could not be used."""

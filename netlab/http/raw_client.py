@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from netlab.core.config import NO_VERIFY_LABEL
 from netlab.core.conversations import new_number
 from netlab.core.engine import Timer
 from netlab.core.events import Error, Event, Info, Opened
-from netlab.core.tls import NO_VERIFY_LABEL, describe_certificate
+from netlab.core.tls import describe_certificate
 from netlab.http.raw import read_responses
 from netlab.http.raw_config import RawHttpConfig
 from netlab.tcp.client import Address, TcpClients

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import BinaryIO
 
-from netlab.core.config import format_address
+from netlab.core.config import NO_VERIFY_LABEL, format_address
 from netlab.core.conversations import meet, tcp_key
 from netlab.core.engine import Engine, Registered, Timer
 from netlab.core.errors import EXPECTED, error_event
 from netlab.core.events import Closed, Data, Direction, Error, Info, Opened, SocketCall, TlsInfo
-from netlab.core.tls import NO_VERIFY_LABEL, describe_certificate
+from netlab.core.tls import describe_certificate
 
 RECV_SIZE = 256 * 1024
 HIGH_WATER = 4 * 1024 * 1024  # stop reading a peer while this much of our output waits for it

@@ -36,6 +36,7 @@ NOT_AT_START = [
     "netlab.tcp.stream",
     # TLS when a TLS server starts or a client connects with TLS.
     "ssl",
+    "netlab.core.tls",
     # Follow stream when first opened.
     "ui.common.follow",
 ]

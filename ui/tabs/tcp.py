@@ -34,10 +34,9 @@ from PySide6.QtWidgets import (
 from netlab.core.autoreply import MatchKind, Rule
 from netlab.core.checksum import Checksum
 from netlab.core.codec import CodecError, Payload
-from netlab.core.config import ConfigError, Family, format_address
+from netlab.core.config import NO_VERIFY_LABEL, ConfigError, Family, format_address
 from netlab.core.events import Closed, Error, Event, Listening, Opened, PeriodicEnded, Sink, TlsInfo
 from netlab.core.sendbox import SendBox, send_bytes
-from netlab.core.tls import NO_VERIFY_LABEL
 from netlab.core.variables import Expander
 from netlab.tcp.config import (
     ServerMode,
