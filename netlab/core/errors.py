@@ -7,7 +7,7 @@ import socket
 import sys
 
 from netlab.core.codec import CodecError
-from netlab.core.config import ConfigError, format_address
+from netlab.core.config import NO_VERIFY_LABEL, ConfigError, format_address
 from netlab.core.events import Error
 from netlab.core.problem import NetLabError, Problem
 
@@ -80,8 +80,7 @@ def explain(exc: BaseException, *, action: str, host: str = "", port: int | None
         reason = getattr(exc, "verify_message", None) or str(exc)
         return Problem(
             f"The certificate of {where} was not accepted ({reason})",
-            "give the CA file that signed it; or, only if you trust this network, tick "
-            '"Don\'t verify the certificate"',
+            f'give the CA file that signed it; or, only if you trust this network, tick "{NO_VERIFY_LABEL}"',
         )
     if ssl is not None and isinstance(exc, ssl.SSLError):
         reason = getattr(exc, "reason", None) or str(exc)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 import pytest
 
 from netlab.core.config import (
+    NO_VERIFY_LABEL,
     ConfigError,
     Family,
     FieldProblem,
@@ -173,3 +174,9 @@ def test_addresses() -> None:
     assert format_address(("127.0.0.1", 80)) == "127.0.0.1:80"
     assert format_address(("::1", 80, 0, 0)) == "[::1]:80"
     assert format_address("already text") == "already text"
+
+
+def test_the_no_verify_label_is_the_words_every_place_quotes() -> None:
+    # The TCP form's checkbox, the log line of an unverified certificate and the hint when one is
+    # refused all quote it, so a student finds the box the log names.
+    assert NO_VERIFY_LABEL == "Don't verify the certificate"
